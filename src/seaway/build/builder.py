@@ -1,0 +1,90 @@
+"""The build stage: uploaded source -> Slug. One job: turn a tarball into an immutable slug folder."""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from seaway.build import deps, slug
+from seaway.build.errors import BuildError
+from seaway.build.procfile import parse_procfile
+from seaway.build.python import choose_interpreter
+from seaway.build.source import extract_source
+
+Emit = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuiltSlug:
+    digest: str
+    path: Path  # the slug folder; the app lives in path / "app"
+    size: int
+    python_version: str
+    process_types: dict[str, str]
+    deps_key: str
+
+
+def read_process_types(app_dir: Path) -> dict[str, str]:
+    procfile = app_dir / "Procfile"
+    if not procfile.is_file():
+        raise BuildError("No Procfile found. Add one at the top of your app with a line like `web: gunicorn app:app`.")
+    processes = parse_procfile(procfile.read_text(encoding="utf-8", errors="replace"))
+    if "web" not in processes:
+        found = ", ".join(processes) or "none"
+        raise BuildError(
+            f"The Procfile declares no `web` process (found: {found}). Seaway routes HTTP requests to `web`: "
+            "add a line like `web: gunicorn app:app` that serves on $PORT."
+        )
+    return processes
+
+
+class Builder:
+    def __init__(self, slugs_dir: Path, builds_dir: Path, cache_dir: Path) -> None:
+        self.slugs_dir, self.builds_dir, self.cache_dir = slugs_dir, builds_dir, cache_dir
+        for folder in (slugs_dir, builds_dir, cache_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def slug_path(self, digest: str) -> Path:
+        return self.slugs_dir / digest
+
+    def build(self, source: BinaryIO, emit: Emit) -> BuiltSlug:
+        workdir = self.builds_dir / uuid.uuid4().hex
+        try:
+            return self._build_in(workdir, source, emit)
+        finally:
+            slug.remove_tree(workdir)
+
+    def _build_in(self, workdir: Path, source: BinaryIO, emit: Emit) -> BuiltSlug:
+        started = time.monotonic()
+        app_dir = workdir / slug.SLUG_APP
+        app_dir.mkdir(parents=True)
+        extract_source(source, app_dir)
+        deps.detect_python_app(app_dir)
+        process_types = read_process_types(app_dir)
+        emit("-----> Python app detected")
+        interpreter = choose_interpreter(app_dir, lambda text: emit(f" !     Warning: {text}"))
+        emit(f"-----> Using Python {interpreter.version_text} ({interpreter.path})")
+        emit("-----> Installing dependencies with uv")
+        venv, deps_key, reused = deps.cached_venv(app_dir, interpreter, self.cache_dir, emit)
+        packages = deps.installed_packages(venv)
+        if reused:
+            emit(f"       Dependencies unchanged since an earlier build: reusing them ({len(packages)} packages, nothing installed)")
+        shutil.rmtree(app_dir / ".venv", ignore_errors=True)
+        slug.link_tree(venv, app_dir / ".venv")
+        digest = slug.slug_digest(app_dir, deps_key, packages, interpreter.version_text)
+        final = self.slug_path(digest)
+        if not final.exists():
+            slug.make_read_only(app_dir)
+            (workdir / slug.SLUG_APP).rename(workdir / "staged")
+            (workdir / "slug").mkdir()
+            (workdir / "staged").rename(workdir / "slug" / slug.SLUG_APP)
+            (workdir / "slug").rename(final)
+        size = slug.tree_size(final)
+        emit(f"-----> Slug {digest[:12]} ready ({size / 1e6:.1f} MB)")
+        emit(f"-----> Build finished in {time.monotonic() - started:.1f}s")
+        return BuiltSlug(digest, final, size, interpreter.version_text, process_types, deps_key)

@@ -1,0 +1,110 @@
+"""Installing an app's dependencies into a relocatable venv with uv, cached by what decides them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from uv import find_uv_bin
+
+from seaway.build.errors import BuildError
+from seaway.build.python import Interpreter
+
+DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml", "uv.lock")
+
+
+def detect_python_app(app_dir: Path) -> None:
+    if not any((app_dir / name).is_file() for name in ("requirements.txt", "pyproject.toml")):
+        raise BuildError(
+            "No Python app detected: the source has neither requirements.txt nor pyproject.toml at its top level. "
+            "Add one that lists your dependencies (e.g. `pip freeze > requirements.txt`)."
+        )
+
+
+def dependency_key(app_dir: Path, interpreter: Interpreter) -> str:
+    """What decides the installed set: the interpreter and the dependency files' bytes."""
+    digest = hashlib.sha256(f"python {interpreter.version_text} {interpreter.path}\n".encode())
+    for name in DEPENDENCY_FILES:
+        path = app_dir / name
+        if path.is_file():
+            digest.update(f"{name}\n".encode() + path.read_bytes() + b"\n")
+    return digest.hexdigest()
+
+
+def uv_environment(cache_dir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        UV_CACHE_DIR=str(cache_dir / "uv"),
+        UV_PYTHON_DOWNLOADS="never",
+        UV_SYSTEM_CERTS="1",  # formerly UV_NATIVE_TLS: use the host CA bundle
+        UV_NO_PROGRESS="1",
+        UV_LINK_MODE="hardlink",
+    )
+    env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None]) -> None:
+    process = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+    )
+    assert process.stdout is not None
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip())
+        emit("       " + line.rstrip())
+    if process.wait() != 0:
+        tail = "\n".join(lines[-5:])
+        raise BuildError(f"Installing dependencies failed (uv exited {process.returncode}):\n{tail}")
+
+
+def install_dependencies(
+    app_dir: Path, venv: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]
+) -> None:
+    """Create `venv` (relocatable) and install the app's dependencies into it."""
+    uv, env = find_uv_bin(), uv_environment(cache_dir)
+    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, str(venv)], app_dir, env, emit)
+    if (app_dir / "requirements.txt").is_file():
+        install = [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "requirements.txt"]
+    elif (app_dir / "uv.lock").is_file():
+        env["UV_PROJECT_ENVIRONMENT"] = str(venv)
+        install = [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--python", interpreter.path]
+    else:
+        install = [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "pyproject.toml"]
+    _run(install + ["--compile-bytecode"], app_dir, env, emit)
+
+
+def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]) -> tuple[Path, str, bool]:
+    """The venv for these dependencies from the build cache, installing it first on a miss.
+
+    Returns (venv path, dependency key, whether it was reused)."""
+    key = dependency_key(app_dir, interpreter)
+    venv = cache_dir / "venvs" / key
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    if venv.is_dir():
+        return venv, key, True
+    staging = venv.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        install_dependencies(app_dir, staging, interpreter, cache_dir, emit)
+        staging.rename(venv)
+    except OSError:
+        if not venv.is_dir():  # a parallel build of the same dependencies got there first otherwise
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return venv, key, False
+
+
+def installed_packages(venv: Path) -> list[str]:
+    """`name==version` of every distribution in the venv, read from its dist-info folders."""
+    found = []
+    for site in venv.glob("lib/python*/site-packages"):
+        for info in site.glob("*.dist-info"):
+            found.append(info.name[: -len(".dist-info")].replace("-", "==", 1))
+    return sorted(found)

@@ -1,0 +1,78 @@
+"""Assembling a Slug folder (app/ with .venv/ inside) and naming it by the digest of its content."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+SLUG_APP = "app"
+
+
+def link_tree(source: Path, dest: Path) -> None:
+    """Copy a tree as hard links: instant, and safe because both sides are never written again."""
+    subprocess.run(["cp", "-al", str(source), str(dest)], check=True)
+
+
+def source_manifest(app_dir: Path, skip: str = ".venv") -> bytes:
+    """Path, mode and content hash of every file and link of the app (the venv is keyed separately)."""
+    rows = []
+    for folder, dirs, files in os.walk(app_dir):
+        rel = Path(folder).relative_to(app_dir)
+        if rel == Path("."):
+            dirs[:] = [d for d in dirs if d != skip]
+        dirs.sort()
+        for name in sorted(files) + sorted(d for d in dirs if os.path.islink(os.path.join(folder, d))):
+            path = Path(folder) / name
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                content = os.readlink(path).encode()
+            else:
+                content = hashlib.sha256(path.read_bytes()).hexdigest().encode()
+            rows.append(b"%s %o %s" % ((rel / name).as_posix().encode(), info.st_mode, content))
+    return b"\n".join(rows)
+
+
+def slug_digest(app_dir: Path, deps_key: str, packages: list[str], python_version: str) -> str:
+    digest = hashlib.sha256(source_manifest(app_dir))
+    digest.update(f"\npython {python_version}\ndeps {deps_key}\n".encode())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()
+
+
+def tree_size(root: Path) -> int:
+    total = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def make_read_only(root: Path) -> None:
+    """Slugs are immutable: drop every write bit (dynos then cannot change the code they run)."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                mode = os.lstat(path).st_mode
+                os.chmod(path, stat.S_IMODE(mode) & ~0o222)
+    os.chmod(root, stat.S_IMODE(os.stat(root).st_mode) & ~0o222)
+
+
+def remove_tree(root: Path) -> None:
+    """Remove a (possibly read-only) slug or build folder."""
+    if not root.exists():
+        return
+    for folder, dirs, _files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in dirs:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o755)
+    shutil.rmtree(root, ignore_errors=True)

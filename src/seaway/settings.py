@@ -1,0 +1,89 @@
+"""All of the daemon's settings in one place, read from the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("SEAWAY_HOME") or Path.home() / ".seaway").expanduser().absolute()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=default_home)
+    api_host: str = "127.0.0.1"
+    api_port: int = 5050
+    router_host: str = "127.0.0.1"
+    router_port: int = 8080
+    postgres_port: int = 54320
+    boot_timeout: int = 60
+    stop_timeout: int = 30
+    web_concurrency: int = 2
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            home=default_home(),
+            api_host=os.environ.get("SEAWAY_API_HOST", "127.0.0.1"),
+            api_port=_int_env("SEAWAY_API_PORT", 5050),
+            router_host=os.environ.get("SEAWAY_ROUTER_HOST", "127.0.0.1"),
+            router_port=_int_env("SEAWAY_ROUTER_PORT", 8080),
+            postgres_port=_int_env("SEAWAY_POSTGRES_PORT", 54320),
+            boot_timeout=_int_env("SEAWAY_BOOT_TIMEOUT", 60),
+            stop_timeout=_int_env("SEAWAY_STOP_TIMEOUT", 30),
+            web_concurrency=_int_env("SEAWAY_WEB_CONCURRENCY", 2),
+        )
+
+    # Folders the platform owns; nothing is written outside them.
+    @property
+    def database_path(self) -> Path:
+        return self.home / "seaway.db"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.home / "credentials"
+
+    @property
+    def slugs_dir(self) -> Path:
+        return self.home / "slugs"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def builds_dir(self) -> Path:
+        return self.home / "builds"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def router_dir(self) -> Path:
+        return self.home / "router"
+
+    @property
+    def postgres_dir(self) -> Path:
+        return self.home / "postgres"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api_host}:{self.api_port}"

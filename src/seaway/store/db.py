@@ -1,0 +1,217 @@
+"""The Store: one SQLite (WAL) database through SQLAlchemy 2, schema kept by Alembic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from seaway.store.models import Addon, ApiToken, App, Build, ConfigVar, FormationEntry, Release, Slug, utcnow
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """A lookup or change the store refused; the message is meant for the user."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to Alembic's head."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.engine = _sqlite_engine(path)
+        migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- apps ------------------------------------------------------------
+    def create_app(self, name: str) -> App:
+        with self.session() as s:
+            if s.scalar(select(App).where(App.name == name)):
+                raise StoreError(f"Name {name} is already taken. Choose another app name.", 409)
+            app = App(name=name)
+            s.add(app)
+            s.flush()
+            s.add(FormationEntry(app_id=app.id, process_type="web", quantity=1))
+            return app
+
+    def app(self, name: str) -> App:
+        with self.session() as s:
+            app = s.scalar(select(App).where(App.name == name))
+            if app is None:
+                raise StoreError(f"Couldn't find that app: {name!r}. Run `seaway apps` to list your apps.", 404)
+            return app
+
+    def apps(self) -> list[App]:
+        with self.session() as s:
+            return list(s.scalars(select(App).order_by(App.name)))
+
+    def destroy_app(self, name: str) -> None:
+        app = self.app(name)
+        with self.session() as s:
+            s.delete(s.get(App, app.id))
+
+    # -- config vars -----------------------------------------------------
+    def config(self, app: App) -> dict[str, str]:
+        with self.session() as s:
+            rows = s.scalars(select(ConfigVar).where(ConfigVar.app_id == app.id).order_by(ConfigVar.key))
+            return {row.key: row.value for row in rows}
+
+    def change_config(self, app: App, changes: dict[str, str | None]) -> dict[str, str]:
+        """Set (or, for None, unset) config vars; return the whole new config."""
+        with self.session() as s:
+            for key, value in changes.items():
+                row = s.get(ConfigVar, (app.id, key))
+                if value is None:
+                    if row is not None:
+                        s.delete(row)
+                elif row is None:
+                    s.add(ConfigVar(app_id=app.id, key=key, value=value))
+                else:
+                    row.value = value
+        return self.config(app)
+
+    # -- slugs and builds ------------------------------------------------
+    def slug(self, digest: str) -> Slug | None:
+        with self.session() as s:
+            return s.get(Slug, digest)
+
+    def save_slug(self, slug: Slug) -> Slug:
+        with self.session() as s:
+            existing = s.get(Slug, slug.digest)
+            if existing is not None:
+                return existing
+            s.add(slug)
+            return slug
+
+    def create_build(self, app: App) -> Build:
+        with self.session() as s:
+            build = Build(app_id=app.id, status="pending", output="")
+            s.add(build)
+            return build
+
+    def finish_build(self, build_id: int, status: str, output: str, slug_digest: str | None) -> None:
+        with self.session() as s:
+            build = s.get(Build, build_id)
+            assert build is not None
+            build.status, build.output, build.slug_digest = status, output, slug_digest
+            build.finished_at = utcnow()
+
+    def last_slug(self, app: App) -> Slug | None:
+        """The slug of the newest successful build, for reusing its dependencies."""
+        with self.session() as s:
+            digest = s.scalar(
+                select(Build.slug_digest)
+                .where(Build.app_id == app.id, Build.status == "succeeded")
+                .order_by(Build.id.desc())
+                .limit(1)
+            )
+            return s.get(Slug, digest) if digest else None
+
+    # -- releases --------------------------------------------------------
+    def create_release(self, app: App, slug_digest: str | None, config: dict[str, str], description: str) -> Release:
+        with self.session() as s:
+            version = (s.scalar(select(func.max(Release.version)).where(Release.app_id == app.id)) or 0) + 1
+            release = Release(
+                app_id=app.id, version=version, slug_digest=slug_digest, config=config,
+                description=description, status="pending", output="",
+            )
+            s.add(release)
+            return release
+
+    def finish_release(self, release: Release, status: str, output: str) -> None:
+        with self.session() as s:
+            row = s.get(Release, release.id)
+            assert row is not None
+            row.status, row.output = status, output
+            if status == "succeeded":
+                s.get(App, release.app_id).current_release = release.version  # type: ignore[union-attr]
+
+    def release(self, app: App, version: int) -> Release:
+        with self.session() as s:
+            release = s.scalar(select(Release).where(Release.app_id == app.id, Release.version == version))
+            if release is None:
+                raise StoreError(f"Release v{version} not found for {app.name}.", 404)
+            return release
+
+    def current_release(self, app: App) -> Release | None:
+        fresh = self.app(app.name)
+        return self.release(fresh, fresh.current_release) if fresh.current_release else None
+
+    def releases(self, app: App) -> list[Release]:
+        with self.session() as s:
+            return list(s.scalars(select(Release).where(Release.app_id == app.id).order_by(Release.version.desc())))
+
+    def fail_pending_releases(self) -> int:
+        """Mark releases left pending by a daemon that died mid-deploy as failed."""
+        with self.session() as s:
+            pending = list(s.scalars(select(Release).where(Release.status == "pending")))
+            for release in pending:
+                release.status = "failed"
+                release.output += "\nThe platform stopped while this release was in progress.\n"
+            return len(pending)
+
+    # -- formation -------------------------------------------------------
+    def formation(self, app: App) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.scalars(select(FormationEntry).where(FormationEntry.app_id == app.id))
+            return {row.process_type: row.quantity for row in rows}
+
+    # -- add-ons ---------------------------------------------------------
+    def add_addon(self, app: App, name: str, service: str, config_var: str, details: dict[str, Any]) -> Addon:
+        with self.session() as s:
+            addon = Addon(app_id=app.id, name=name, service=service, config_var=config_var, details=details)
+            s.add(addon)
+            return addon
+
+    def addons(self, app: App) -> list[Addon]:
+        with self.session() as s:
+            return list(s.scalars(select(Addon).where(Addon.app_id == app.id).order_by(Addon.id)))
+
+    # -- API tokens ------------------------------------------------------
+    def add_token(self, token_sha256: str, description: str) -> None:
+        with self.session() as s:
+            s.add(ApiToken(token_sha256=token_sha256, description=description))
+
+    def has_tokens(self) -> bool:
+        with self.session() as s:
+            return s.scalar(select(func.count(ApiToken.id))) > 0  # type: ignore[operator]
+
+    def token_exists(self, token_sha256: str) -> bool:
+        with self.session() as s:
+            return s.scalar(select(ApiToken.id).where(ApiToken.token_sha256 == token_sha256)) is not None

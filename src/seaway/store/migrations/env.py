@@ -1,0 +1,10 @@
+"""Alembic environment for the platform's own store (we eat our own cooking)."""
+
+from alembic import context
+
+from seaway.store.models import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

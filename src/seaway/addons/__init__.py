@@ -1,0 +1,1 @@
+"""addons/: services attached to apps (PostgreSQL for now)."""

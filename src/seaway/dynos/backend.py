@@ -1,0 +1,48 @@
+"""The backend interface: nothing above dynos/ knows where or how a dyno's process runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class DynoSpec:
+    """Everything needed to start one dyno, as data."""
+
+    app: str
+    release: int
+    process_type: str
+    index: int
+    command: str
+    slug: str  # the slug's digest; the backend knows where slugs live
+    env: dict[str, str] = field(default_factory=dict)
+    web: bool = False  # gets a PORT and an address the router can reach
+    user: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.process_type}.{self.index}"
+
+
+class Dyno(Protocol):
+    spec: DynoSpec
+    address: tuple[str, int] | None  # where a web dyno serves; probed for health, routed to
+
+    def exit_code(self) -> int | None: ...
+
+    def wait(self, timeout: float | None = None) -> int | None: ...
+
+    def wait_until_bound(self, timeout: float) -> bool: ...
+
+    def stop(self, timeout: float) -> int | None: ...
+
+
+LineSink = Callable[[str], None]
+
+
+class Backend(Protocol):
+    def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> Dyno: ...
+
+    def reap_orphans(self) -> int: ...

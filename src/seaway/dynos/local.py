@@ -1,0 +1,120 @@
+"""The local backend: each dyno is a child process group on this host, run from its slug folder."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from seaway.dynos.backend import DynoSpec, LineSink
+from seaway.host import process_alive
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(address: tuple[str, int]) -> bool:
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class LocalDyno:
+    def __init__(self, spec: DynoSpec, app_dir: Path, pid_dir: Path, on_line: LineSink,
+                 on_exit: Callable[[int], None] | None) -> None:
+        self.spec = spec
+        self.address: tuple[str, int] | None = ("127.0.0.1", free_port()) if spec.web else None
+        env = {"PATH": f"{app_dir / '.venv' / 'bin'}:{SYSTEM_PATH}", "HOME": str(app_dir), "LANG": "C.UTF-8"}
+        env.update(spec.env)
+        env["DYNO"] = spec.name
+        if self.address:
+            env["PORT"] = str(self.address[1])
+        self.process = subprocess.Popen(
+            ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, user=spec.user,
+        )
+        self.pid_file = pid_dir / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
+        self.pid_file.write_text(str(self.process.pid))
+        self._done = threading.Event()
+        threading.Thread(target=self._pump, args=(on_line, on_exit), daemon=True, name=f"dyno-{spec.app}-{spec.name}").start()
+
+    def _pump(self, on_line: LineSink, on_exit: Callable[[int], None] | None) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+        code = self.process.wait()
+        self.pid_file.unlink(missing_ok=True)
+        self._done.set()
+        if on_exit:
+            on_exit(code)
+
+    def exit_code(self) -> int | None:
+        return self.process.returncode if self._done.is_set() else None
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Exit status once the process has exited and all its output was read; None on time-out."""
+        self._done.wait(timeout)
+        return self.exit_code()
+
+    def wait_until_bound(self, timeout: float) -> bool:
+        """True once the dyno accepts connections on its port; False if it exits or time runs out."""
+        assert self.address is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            if port_open(self.address):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def _signal(self, signum: int) -> None:
+        try:
+            os.killpg(self.process.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, timeout: float) -> int | None:
+        """SIGTERM to the whole process group, SIGKILL if it is still there after `timeout` seconds."""
+        if self.exit_code() is None:
+            self._signal(signal.SIGTERM)
+            if self.wait(timeout) is None:
+                self._signal(signal.SIGKILL)
+        self._signal(signal.SIGKILL)  # anything the process left behind in its group
+        return self.wait(5)
+
+
+class LocalBackend:
+    def __init__(self, slugs_dir: Path, run_dir: Path) -> None:
+        self.slugs_dir = slugs_dir
+        self.pid_dir = run_dir / "dynos"
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
+        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.pid_dir, on_line, on_exit)
+
+    def reap_orphans(self) -> int:
+        """Stop dynos left running by a daemon that died without stopping them."""
+        count = 0
+        for pid_file in self.pid_dir.glob("*.pid"):
+            pid = int(pid_file.read_text() or 0)
+            if pid and process_alive(pid):
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                    count += 1
+                except (ProcessLookupError, PermissionError):
+                    pass
+            pid_file.unlink(missing_ok=True)
+        return count

@@ -1,0 +1,139 @@
+"""The nginx process: started as the daemon's child, reloaded gracefully when routes change."""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from seaway.host import child_pids, chown_tree, grant_traverse, is_root, process_alive
+from seaway.router.config import AppRoute, render_config
+
+
+class RouterError(Exception):
+    pass
+
+
+def find_nginx() -> str:
+    found = os.environ.get("SEAWAY_NGINX") or shutil.which("nginx") or "/usr/sbin/nginx"
+    if not os.path.exists(found):
+        raise RouterError("nginx is not installed. Install it with `apt-get install nginx-light` (or set SEAWAY_NGINX).")
+    return found
+
+
+def worker_user() -> pwd.struct_passwd | None:
+    """When root, nginx's workers drop to an unprivileged user."""
+    if not is_root():
+        return None
+    for name in ("www-data", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    return None
+
+
+class NginxRouter:
+    def __init__(self, directory: Path, host: str, port: int) -> None:
+        self.directory, self.listen = directory, f"{host}:{port}"
+        self.conf = directory / "nginx.conf"
+        self.binary = find_nginx()
+        self.user = worker_user()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._routes: dict[str, AppRoute] = {}
+        self._lock = threading.Lock()
+
+    def _command(self, *extra: str) -> list[str]:
+        return [self.binary, "-p", str(self.directory), "-c", str(self.conf), "-e", str(self.directory / "error.log"), *extra]
+
+    def _write_config(self) -> None:
+        text = render_config(list(self._routes.values()), self.directory, self.listen,
+                             f"{self.user.pw_name} {grp.getgrgid(self.user.pw_gid).gr_name}" if self.user else None)
+        candidate = self.conf.with_suffix(".new")
+        candidate.write_text(text)
+        test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),
+                               "-e", str(self.directory / "error.log")], capture_output=True, text=True)
+        if test.returncode != 0:
+            raise RouterError(f"nginx refused the generated configuration: {test.stderr.strip()}")
+        candidate.replace(self.conf)
+
+    def _stop_leftover(self) -> None:
+        """An nginx left by a daemon that was killed: stop it so the port is ours again."""
+        pid_file = self.directory / "nginx.pid"
+        try:
+            pid = int(pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return
+        if process_alive(pid) and "nginx" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not process_alive(pid):
+                    break
+                time.sleep(0.05)
+
+    def start(self, routes: list[AppRoute]) -> None:
+        for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
+            (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        if self.user:
+            chown_tree(self.directory / "tmp", self.user)
+            grant_traverse(self.directory / "tmp", self.user)
+        self._stop_leftover()
+        with self._lock:
+            self._routes = {r.app: r for r in routes}
+            self._write_config()
+            log = open(self.directory / "nginx.out", "ab")
+            self.process = subprocess.Popen(self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                            start_new_session=True)
+            log.close()
+        self._wait_workers(set(), timeout=10)
+
+    def _wait_workers(self, old: set[int], timeout: float) -> None:
+        """Wait until nginx runs workers of the newest configuration and none of `old` is left."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                tail = (self.directory / "error.log").read_text(errors="replace")[-600:]
+                raise RouterError(f"nginx exited with status {self.process.returncode}: {tail}")
+            workers = child_pids(self.process.pid)
+            if workers and not workers & old:
+                return
+            time.sleep(0.02)
+
+    def update(self, route: AppRoute | None = None, remove: str | None = None) -> None:
+        """Change one app's route (or remove it) and reload nginx gracefully."""
+        with self._lock:
+            previous = dict(self._routes)
+            if route is not None:
+                self._routes[route.app] = route
+            if remove is not None:
+                self._routes.pop(remove, None)
+            try:
+                self._write_config()
+            except RouterError:
+                self._routes = previous
+                raise
+            self._reload()
+
+    def _reload(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        old = child_pids(self.process.pid)
+        self.process.send_signal(signal.SIGHUP)
+        self._wait_workers(old, timeout=15)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)  # graceful: finish in-flight requests
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

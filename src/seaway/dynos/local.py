@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -32,11 +34,14 @@ def port_open(address: tuple[str, int]) -> bool:
 
 
 class LocalDyno:
-    def __init__(self, spec: DynoSpec, app_dir: Path, pid_dir: Path, on_line: LineSink,
+    def __init__(self, spec: DynoSpec, app_dir: Path, run_dir: Path, on_line: LineSink,
                  on_exit: Callable[[int], None] | None) -> None:
         self.spec = spec
         self.address: tuple[str, int] | None = ("127.0.0.1", free_port()) if spec.web else None
-        env = {"PATH": f"{app_dir / '.venv' / 'bin'}:{SYSTEM_PATH}", "HOME": str(app_dir), "LANG": "C.UTF-8"}
+        # The slug is read-only and shared; each dyno gets its own writable, throw-away HOME and TMPDIR.
+        self.home = Path(tempfile.mkdtemp(prefix=f"{spec.app}.{spec.name}.", dir=run_dir / "homes"))
+        env = {"PATH": f"{app_dir / '.venv' / 'bin'}:{SYSTEM_PATH}", "HOME": str(self.home),
+               "TMPDIR": str(self.home), "LANG": "C.UTF-8"}
         env.update(spec.env)
         env["DYNO"] = spec.name
         if self.address:
@@ -45,7 +50,7 @@ class LocalDyno:
             ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, user=spec.user,
         )
-        self.pid_file = pid_dir / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
+        self.pid_file = run_dir / "pids" / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
         self.pid_file.write_text(str(self.process.pid))
         self._done = threading.Event()
         threading.Thread(target=self._pump, args=(on_line, on_exit), daemon=True, name=f"dyno-{spec.app}-{spec.name}").start()
@@ -56,6 +61,7 @@ class LocalDyno:
             on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
         code = self.process.wait()
         self.pid_file.unlink(missing_ok=True)
+        shutil.rmtree(self.home, ignore_errors=True)
         self._done.set()
         if on_exit:
             on_exit(code)
@@ -99,16 +105,17 @@ class LocalDyno:
 class LocalBackend:
     def __init__(self, slugs_dir: Path, run_dir: Path) -> None:
         self.slugs_dir = slugs_dir
-        self.pid_dir = run_dir / "dynos"
-        self.pid_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir = run_dir / "dynos"
+        for sub in ("pids", "homes"):
+            (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
 
     def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
-        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.pid_dir, on_line, on_exit)
+        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.run_dir, on_line, on_exit)
 
     def reap_orphans(self) -> int:
         """Stop dynos left running by a daemon that died without stopping them."""
         count = 0
-        for pid_file in self.pid_dir.glob("*.pid"):
+        for pid_file in (self.run_dir / "pids").glob("*.pid"):
             pid = int(pid_file.read_text() or 0)
             if pid and process_alive(pid):
                 try:
@@ -117,4 +124,6 @@ class LocalBackend:
                 except (ProcessLookupError, PermissionError):
                     pass
             pid_file.unlink(missing_ok=True)
+        for home in (self.run_dir / "homes").iterdir():
+            shutil.rmtree(home, ignore_errors=True)
         return count

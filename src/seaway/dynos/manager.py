@@ -19,6 +19,7 @@ class DynoManager:
         self.boot_timeout, self.stop_timeout = boot_timeout, stop_timeout
         self._running: dict[str, list[Dyno]] = {}
         self._retiring: set[int] = set()
+        self._retirements: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     # -- starting ----------------------------------------------------------
@@ -94,6 +95,13 @@ class DynoManager:
         for dyno in dynos:
             self.logs.append(dyno.spec.app, f"seaway[{dyno.spec.name}]", f"Stopped (v{dyno.spec.release})")
 
+    def retire(self, dynos: list[Dyno]) -> None:
+        """Stop replaced dynos in the background: the new release serves meanwhile."""
+        thread = threading.Thread(target=self.stop, args=(dynos,), name="retire")
+        with self._lock:
+            self._retirements = [t for t in self._retirements if t.is_alive()] + [thread]
+        thread.start()
+
     def stop_app(self, app: str) -> None:
         self.stop(self.switch(app, []))
         with self._lock:
@@ -103,7 +111,7 @@ class DynoManager:
         threads = [threading.Thread(target=self.stop_app, args=(app,)) for app in list(self._running)]
         for thread in threads:
             thread.start()
-        for thread in threads:
+        for thread in threads + self._retirements:
             thread.join()
 
     # -- reading -----------------------------------------------------------

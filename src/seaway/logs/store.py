@@ -41,8 +41,10 @@ class LogStore:
         with open(path, encoding="utf-8", errors="replace") as f:
             return [line.rstrip("\n") for line in deque(f, maxlen=max(count, 0))]
 
-    def follow(self, app: str, count: int, poll: float = 0.2, stop: threading.Event | None = None) -> Iterator[str]:
-        """The last `count` lines, then every new line as it is written, until `stop` is set."""
+    def follow(self, app: str, count: int, poll: float = 0.2, stop: threading.Event | None = None) -> Iterator[str | None]:
+        """The last `count` lines, then every new line as it is written, until `stop` is set.
+
+        Yields None while nothing new comes, so a reader can notice that its client went away."""
         yield from self.tail(app, count)
         path = self.path(app)
         position = path.stat().st_size if path.exists() else 0
@@ -60,6 +62,7 @@ class LogStore:
                 *complete, pending = pending.split("\n")
                 yield from complete
             else:
+                yield None
                 time.sleep(poll)
 
     def remove(self, app: str) -> None:

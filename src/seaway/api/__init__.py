@@ -1,0 +1,1 @@
+"""api/: the HTTP API (FastAPI) the CLI and dashboard talk to."""

@@ -1,0 +1,135 @@
+"""HTTP routes. Thin: each one checks input, calls the Platform and shapes the answer."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from seaway import __version__
+from seaway.api.auth import valid_token
+from seaway.api.streaming import stream_job
+from seaway.platform import Platform
+from seaway.store import StoreError
+
+NDJSON = "application/x-ndjson"
+MAX_UPLOAD = 512 * 1024 * 1024
+BEARER = HTTPBearer(auto_error=False)
+
+
+class AppCreate(BaseModel):
+    name: str
+
+
+class AddonCreate(BaseModel):
+    service: str
+
+
+class OneOff(BaseModel):
+    command: str
+
+
+def create_api(platform: Platform) -> FastAPI:
+    api = FastAPI(title="Seaway", version=__version__, description="A self-hosted, Heroku-compatible platform API.")
+    def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+        if credentials is None or not valid_token(platform.store, credentials.credentials):
+            raise HTTPException(401, "Invalid or missing API token. Use the token in SEAWAY_HOME/credentials "
+                                     "(or set SEAWAY_API_TOKEN).", headers={"WWW-Authenticate": "Bearer"})
+
+    @api.exception_handler(StoreError)
+    def store_error(_request: Request, error: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @api.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    auth = [Depends(authorised)]
+
+    @api.get("/apps", dependencies=auth)
+    def list_apps() -> list[dict[str, Any]]:
+        return [{"name": app.name, "created_at": app.created_at.isoformat(), "release": app.current_release}
+                for app in platform.store.apps()]
+
+    @api.post("/apps", dependencies=auth, status_code=201)
+    def create_app(body: AppCreate) -> dict[str, Any]:
+        return platform.create_app(body.name)
+
+    @api.get("/apps/{app}", dependencies=auth)
+    def app_info(app: str) -> dict[str, Any]:
+        return platform.app_info(app)
+
+    @api.delete("/apps/{app}", dependencies=auth)
+    def destroy_app(app: str) -> dict[str, str]:
+        platform.destroy_app(app)
+        return {"destroyed": app}
+
+    @api.get("/apps/{app}/config", dependencies=auth)
+    def config(app: str) -> dict[str, str]:
+        return platform.store.config(platform.store.app(app))
+
+    @api.patch("/apps/{app}/config", dependencies=auth)
+    def set_config(app: str, changes: dict[str, str | None]) -> StreamingResponse:
+        platform.store.app(app)
+        return StreamingResponse(stream_job(lambda emit: platform.set_config(app, changes, emit)), media_type=NDJSON)
+
+    @api.post("/apps/{app}/addons", dependencies=auth)
+    def create_addon(app: str, body: AddonCreate) -> StreamingResponse:
+        platform.store.app(app)
+        if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
+            raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
+        return StreamingResponse(stream_job(lambda emit: platform.add_postgres(app, emit)), media_type=NDJSON)
+
+    @api.get("/apps/{app}/releases", dependencies=auth)
+    def releases(app: str) -> list[dict[str, Any]]:
+        return [{"version": r.version, "description": r.description, "status": r.status,
+                 "created_at": r.created_at.isoformat(), "slug": r.slug_digest}
+                for r in platform.store.releases(platform.store.app(app))]
+
+    @api.get("/apps/{app}/dynos", dependencies=auth)
+    def dynos(app: str) -> list[dict[str, Any]]:
+        platform.store.app(app)
+        return platform.ps(app)
+
+    @api.post("/apps/{app}/dynos", dependencies=auth)
+    def run(app: str, body: OneOff) -> StreamingResponse:
+        platform.store.app(app)
+        return StreamingResponse(stream_job(lambda emit: {"exit_code": platform.run(app, body.command, emit)}),
+                                 media_type=NDJSON)
+
+    @api.post("/apps/{app}/builds", dependencies=auth)
+    async def deploy(app: str, request: Request) -> StreamingResponse:
+        platform.store.app(app)
+        upload = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD:
+                raise HTTPException(413, f"The upload is larger than {MAX_UPLOAD >> 20} MB. Add large files to .slugignore.")
+            upload.write(chunk)
+        upload.seek(0)
+
+        def job(emit: Any) -> Any:
+            with upload:
+                return platform.deploy(app, upload, emit)  # type: ignore[arg-type]
+
+        return StreamingResponse(stream_job(job), media_type=NDJSON)
+
+    @api.get("/apps/{app}/logs", dependencies=auth)
+    def logs(app: str, num: int = 100, tail: bool = False) -> StreamingResponse:
+        platform.store.app(app)
+
+        def lines() -> Iterator[str]:
+            source = platform.logs.follow(app, num) if tail else iter(platform.logs.tail(app, num))
+            for line in source:
+                if line is not None:
+                    yield line + "\n"
+
+        return StreamingResponse(lines(), media_type="text/plain")
+
+    return api

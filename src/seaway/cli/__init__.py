@@ -1,0 +1,1 @@
+"""cli/: the `seaway` command, Heroku-style `topic:command` names talking to the daemon API."""

@@ -1,0 +1,238 @@
+"""The `seaway` command line: Heroku-style `topic:command` names, `-a/--app`, tables and live output."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from seaway.cli.client import ApiClient
+from seaway.cli.linking import link_directory, resolve_app
+from seaway.cli.upload import pack_source
+
+app_option = click.option("-a", "--app", "app", help="The app to act on (default: the linked app).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def client() -> ApiClient:
+    return ApiClient()
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=True))
+
+
+def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console  # imported here: most commands print no table
+    from rich.table import Table
+
+    result = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns:
+        result.add_column(column)
+    for row in rows:
+        result.add_row(*row)
+    Console(highlight=False).print(result)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="seaway")
+def cli() -> None:
+    """Seaway: a self-hosted, Heroku-compatible platform for Python web apps."""
+
+
+@cli.command("server")
+def server() -> None:
+    """Run the platform daemon (API, router, PostgreSQL, dynos) in the foreground."""
+    from seaway.server import serve
+    from seaway.settings import Settings
+
+    serve(Settings.from_env())
+
+
+# -- apps ------------------------------------------------------------------------
+@cli.command("apps")
+@json_option
+def apps(as_json: bool) -> None:
+    """List apps."""
+    data = client().request("GET", "/apps")
+    if as_json:
+        return print_json(data)
+    if not data:
+        click.echo("You have no apps. Create one with `seaway apps:create NAME`.")
+    for item in data:
+        click.echo(item["name"])
+
+
+@cli.command("apps:create")
+@click.argument("name")
+@json_option
+def apps_create(name: str, as_json: bool) -> None:
+    """Create an app, and link the current directory to it."""
+    info = client().request("POST", "/apps", json={"name": name})
+    if as_json:
+        return print_json(info)
+    where = link_directory(Path.cwd(), name)
+    click.echo(f"Creating {name}... done\n{info['web_url']}\nLinked this directory to {name} ({where}).")
+
+
+@cli.command("apps:info")
+@app_option
+@json_option
+def apps_info(app: str | None, as_json: bool) -> None:
+    """Show an app's release, slug, add-ons and dynos."""
+    info = client().request("GET", f"/apps/{resolve_app(app)}")
+    if as_json:
+        return print_json(info)
+    slug = info["slug"] or {}
+    rows = [("Release", f"v{info['release']}" if info["release"] else "none"), ("Web URL", info["web_url"]),
+            ("Add-ons", ", ".join(info["addons"]) or "none"),
+            ("Dynos", ", ".join(f"{d['name']} ({d['state']})" for d in info["dynos"]) or "none"),
+            ("Python", slug.get("python_version", "")), ("Slug size", f"{slug['size'] / 1e6:.1f} MB" if slug else "")]
+    click.echo(f"=== {info['name']}")
+    for label, value in rows:
+        click.echo(f"{label + ':':<11}{value}")
+
+
+@cli.command("apps:destroy")
+@app_option
+@click.option("--confirm", help="The app's name, to confirm.")
+def apps_destroy(app: str | None, confirm: str | None) -> None:
+    """Destroy an app: its dynos, releases, config vars, database and logs."""
+    name = resolve_app(app)
+    if confirm != name:
+        raise click.UsageError(f"This destroys {name} and its data. Run again with --confirm {name}.")
+    client().request("DELETE", f"/apps/{name}")
+    click.echo(f"Destroying {name}... done")
+
+
+# -- add-ons and config ------------------------------------------------------------
+@cli.command("addons:create")
+@click.argument("service")
+@app_option
+def addons_create(service: str, app: str | None) -> None:
+    """Attach an add-on (postgresql) to an app."""
+    name = resolve_app(app)
+    result = client().job("POST", f"/apps/{name}/addons", json={"service": service})
+    click.echo(f"Created {result['name']} as {result['config_var']} on {name} (release v{result['release']})")
+
+
+@cli.command("config")
+@app_option
+@json_option
+@click.option("--shell", is_flag=True, help="Print KEY=value lines for a shell.")
+def config(app: str | None, as_json: bool, shell: bool) -> None:
+    """Show config vars."""
+    name = resolve_app(app)
+    data = client().request("GET", f"/apps/{name}/config")
+    if as_json:
+        return print_json(data)
+    if shell:
+        for key, value in data.items():
+            click.echo(f"{key}={shlex.quote(value)}")
+        return
+    click.echo(f"=== {name} Config Vars")
+    width = max((len(key) for key in data), default=0) + 1
+    for key, value in data.items():
+        click.echo(f"{key + ':':<{width}} {value}")
+
+
+@cli.command("config:set")
+@click.argument("pairs", nargs=-1, required=True)
+@app_option
+def config_set(pairs: tuple[str, ...], app: str | None) -> None:
+    """Set config vars: KEY=VALUE ... (makes a new release and restarts dynos)."""
+    name = resolve_app(app)
+    changes = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise click.UsageError(f"{pair!r} is not KEY=VALUE. Example: seaway config:set SECRET_KEY=abc")
+        changes[key] = value
+    result = client().job("PATCH", f"/apps/{name}/config", json=changes)
+    click.echo(f"Setting {', '.join(changes)} and restarting {name}... done, v{result['release']}")
+
+
+# -- deploy, release history, dynos --------------------------------------------------
+@cli.command("deploy")
+@click.argument("directory", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@app_option
+def deploy(directory: Path, app: str | None) -> None:
+    """Build DIRECTORY (default: here) into a slug and release it."""
+    name = resolve_app(app, directory.resolve())
+    api = client()
+    with pack_source(directory.resolve()) as archive:
+        click.echo(f"-----> Uploading {directory} to {name}")
+        result = api.job("POST", f"/apps/{name}/builds", content=archive,
+                         headers={"Content-Type": "application/gzip"})
+    click.echo(f"-----> Released v{result['release']}: http://{name}.localhost (slug {result['slug'][:12]})")
+
+
+@cli.command("releases")
+@app_option
+@json_option
+def releases(app: str | None, as_json: bool) -> None:
+    """List releases, newest first."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/releases")
+    if as_json:
+        return print_json(data)
+    print_table(["Version", "Description", "Status", "Created"],
+                [[f"v{r['version']}", r["description"], r["status"], r["created_at"][:19]] for r in data])
+
+
+@cli.command("ps")
+@app_option
+@json_option
+def ps(app: str | None, as_json: bool) -> None:
+    """List an app's dynos."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/dynos")
+    if as_json:
+        return print_json(data)
+    if not data:
+        click.echo("No dynos running.")
+        return
+    rows = []
+    for d in data:
+        state = d["state"] if d["exit_code"] is None else f"{d['state']} (exit {d['exit_code']})"
+        rows.append([d["name"], state, f"v{d['release']}", d["command"]])
+    print_table(["Dyno", "State", "Release", "Command"], rows)
+
+
+@cli.command("logs")
+@app_option
+@click.option("-n", "--num", default=100, show_default=True, help="How many lines of history.")
+@click.option("-t", "--tail", is_flag=True, help="Keep following new lines.")
+def logs(app: str | None, num: int, tail: bool) -> None:
+    """Show an app's log: builds, releases, dynos."""
+    name = resolve_app(app)
+    try:
+        for line in client().stream("GET", f"/apps/{name}/logs", params={"num": num, "tail": tail}):
+            click.echo(line)
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command("open")
+@app_option
+def open_app(app: str | None) -> None:
+    """Print the app's URL."""
+    click.echo(client().request("GET", f"/apps/{resolve_app(app)}")["web_url"])
+
+
+@cli.command("run", context_settings={"ignore_unknown_options": True})
+@app_option
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run(app: str | None, command: tuple[str, ...]) -> None:
+    """Run a one-off dyno: seaway run -a APP -- CMD ARGS (its exit status is ours)."""
+    name = resolve_app(app)
+    text = command[0] if len(command) == 1 else shlex.join(command)
+    result = client().job("POST", f"/apps/{name}/dynos", json={"command": text})
+    code = result["exit_code"]
+    sys.exit(1 if code is None else code)
+
+
+def main() -> None:
+    cli(prog_name="seaway")

@@ -1,0 +1,161 @@
+"""The platform's operations, wiring the stages together: what the API (and so the CLI) can ask for."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from seaway.addons.postgres import EmbeddedCluster, create_database, drop_database
+from seaway.build.builder import Builder
+from seaway.build.errors import BuildError
+from seaway.build.python import installed_interpreters
+from seaway.dynos import DynoManager
+from seaway.dynos.local import LocalBackend
+from seaway.logs import LogStore
+from seaway.naming import check_app_name, check_config_key
+from seaway.release import ReleaseFailed, Releaser
+from seaway.router import AppRoute, NginxRouter
+from seaway.settings import Settings
+from seaway.store import Store, StoreError
+from seaway.store.models import Slug
+
+Emit = Callable[[str], None]
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        os.chmod(settings.home, 0o711)
+        self.store = Store(settings.database_path)
+        self.logs = LogStore(settings.logs_dir)
+        self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
+        self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
+        self.dynos = DynoManager(self.backend, self.logs, settings.boot_timeout, settings.stop_timeout)
+        self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port)
+        self.postgres = EmbeddedCluster(settings.postgres_dir, settings.postgres_port)
+        self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings.web_concurrency)
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> None:
+        """Start PostgreSQL and nginx, then bring back every app's current release."""
+        threading.Thread(target=installed_interpreters, daemon=True).start()  # warm the first build
+        self.backend.reap_orphans()
+        self.store.fail_pending_releases()
+        self.postgres.start()
+        apps = self.store.apps()
+        self.router.start([AppRoute(app.name) for app in apps])
+        threads = [threading.Thread(target=self.releaser.restore, args=(app,)) for app in apps]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def stop(self) -> None:
+        self.dynos.stop_all()
+        self.router.stop()
+        self.postgres.stop()
+
+    # -- apps ------------------------------------------------------------------
+    def create_app(self, name: str) -> dict[str, Any]:
+        app = self.store.create_app(check_app_name(name))
+        self.router.update(AppRoute(app.name))
+        self.logs.append(app.name, "seaway", f"App {app.name} created")
+        return self.app_info(app.name)
+
+    def app_info(self, name: str) -> dict[str, Any]:
+        app = self.store.app(name)
+        release = self.store.current_release(app)
+        slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
+        return {
+            "name": app.name,
+            "created_at": app.created_at.isoformat(),
+            "web_url": f"http://{app.name}.localhost:{self.settings.router_port}/",
+            "release": release.version if release else None,
+            "slug": {"digest": slug.digest, "size": slug.size, "python_version": slug.python_version,
+                     "process_types": slug.process_types} if slug else None,
+            "addons": [addon.name for addon in self.store.addons(app)],
+            "formation": self.store.formation(app),
+            "dynos": self.ps(name),
+        }
+
+    def destroy_app(self, name: str) -> None:
+        app = self.store.app(name)
+        with self.releaser.app_lock(name):
+            self.dynos.stop_app(name)
+            self.router.update(remove=name)
+            for addon in self.store.addons(app):
+                if addon.service == "postgresql":
+                    drop_database(self.postgres.admin_conninfo(), addon.details["role"], addon.details["database"])
+            self.store.destroy_app(name)
+            self.logs.remove(name)
+
+    def ps(self, name: str) -> list[dict[str, Any]]:
+        return [
+            {"name": d.spec.name, "type": d.spec.process_type, "release": d.spec.release, "command": d.spec.command,
+             "state": "up" if d.exit_code() is None else "crashed", "exit_code": d.exit_code()}
+            for d in self.dynos.dynos(name)
+        ]
+
+    # -- config and add-ons ------------------------------------------------------
+    def set_config(self, name: str, changes: dict[str, str | None], emit: Emit) -> dict[str, Any]:
+        app = self.store.app(name)
+        for key in changes:
+            check_config_key(key)
+        self.store.change_config(app, changes)
+        set_keys = sorted(k for k, v in changes.items() if v is not None)
+        unset_keys = sorted(k for k, v in changes.items() if v is None)
+        description = "; ".join(filter(None, [
+            f"Set {', '.join(set_keys)} config vars" if set_keys else "",
+            f"Unset {', '.join(unset_keys)} config vars" if unset_keys else "",
+        ]))
+        release = self.releaser.create(app, None, description, emit)
+        return {"release": release.version}
+
+    def add_postgres(self, name: str, emit: Emit) -> dict[str, Any]:
+        app = self.store.app(name)
+        if any(addon.config_var == "DATABASE_URL" for addon in self.store.addons(app)):
+            raise StoreError(f"{name} already has a PostgreSQL database attached as DATABASE_URL.", 409)
+        db = create_database(self.postgres.admin_conninfo(), "127.0.0.1", self.settings.postgres_port)
+        addon_name = f"postgresql-{db.database[1:]}"
+        self.store.add_addon(app, addon_name, "postgresql", "DATABASE_URL",
+                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
+        self.store.change_config(app, {"DATABASE_URL": db.url})
+        release = self.releaser.create(app, None, f"Attach {addon_name} as DATABASE_URL", emit)
+        return {"name": addon_name, "config_var": "DATABASE_URL", "release": release.version}
+
+    # -- deploy and run ------------------------------------------------------------
+    def deploy(self, name: str, source: BinaryIO, emit: Emit) -> dict[str, Any]:
+        app = self.store.app(name)
+        build = self.store.create_build(app)
+        output: list[str] = []
+
+        def record(line: str) -> None:
+            output.append(line)
+            emit(line)
+
+        self.logs.append(name, "seaway", f"Build {build.id} started")
+        try:
+            built = self.builder.build(source, record)
+        except BuildError as error:
+            record(f" !     Build failed: {error}")
+            self.store.finish_build(build.id, "failed", "\n".join(output), None)
+            self.logs.append(name, "seaway", f"Build {build.id} failed")
+            raise
+        slug = self.store.save_slug(Slug(digest=built.digest, size=built.size, python_version=built.python_version,
+                                         process_types=built.process_types, deps_key=built.deps_key))
+        self.store.finish_build(build.id, "succeeded", "\n".join(output), slug.digest)
+        self.logs.append(name, "seaway", f"Build {build.id} succeeded: slug {slug.digest[:12]}")
+        release = self.releaser.create(app, slug, f"Deploy {slug.digest[:7]}", emit)
+        return {"build": build.id, "release": release.version, "slug": slug.digest}
+
+    def run(self, name: str, command: str, emit: Emit) -> int | None:
+        app = self.store.app(name)
+        spec = self.releaser.one_off_spec(app, command)
+        emit(f"Running `{command}` on {name}... up, {spec.name}")
+        return self.dynos.run_one_off(spec, emit)
+
+
+__all__ = ["BuildError", "Platform", "ReleaseFailed", "StoreError"]

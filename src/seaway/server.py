@@ -1,0 +1,45 @@
+"""The daemon, `seaway server`: owns the API, nginx, PostgreSQL and every dyno, and stops them all on exit."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+import uvicorn
+
+from seaway.api.app import create_api
+from seaway.api.auth import ensure_admin_token
+from seaway.platform import Platform
+from seaway.settings import Settings
+
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    # uvicorn re-raises the signal it caught once it has shut down; exiting through SystemExit
+    # (rather than the default handler) lets the `finally` below stop every child first.
+    raise SystemExit(128 + signum)
+
+
+def serve(settings: Settings) -> None:
+    platform = Platform(settings)
+    token = ensure_admin_token(platform.store, settings.credentials_path, settings.api_url)
+    if token:
+        print(f"Created the admin API token (shown once; also in {settings.credentials_path}):\n  {token}", flush=True)
+    print(f"Seaway home: {settings.home}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(create_api(platform), host=settings.api_host, port=settings.api_port,
+                                           log_level="warning", access_log=False, timeout_graceful_shutdown=5))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        platform.start()
+        print(f"PostgreSQL on 127.0.0.1:{settings.postgres_port}; router on "
+              f"http://{settings.router_host}:{settings.router_port} (APP.localhost)", flush=True)
+        print(f"API on {settings.api_url}; ready.", flush=True)
+        server.run()
+    except Exception as error:
+        print(f"seaway server: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from error
+    finally:
+        print("Stopping dynos, router and PostgreSQL...", flush=True)
+        platform.stop()
+        print("Stopped.", flush=True)

@@ -20,7 +20,8 @@ class ApiClient:
         saved = read_credentials(settings.credentials_path)
         self.url = os.environ.get("SEAWAY_API_URL") or saved.get("SEAWAY_API_URL") or settings.api_url
         self.token = os.environ.get("SEAWAY_API_TOKEN") or saved.get("SEAWAY_API_TOKEN") or ""
-        self.http = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"},
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        self.http = httpx.Client(base_url=self.url, headers=headers,
                                  timeout=httpx.Timeout(60, read=None))
 
     def _check(self, response: httpx.Response) -> httpx.Response:

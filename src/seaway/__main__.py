@@ -1,0 +1,3 @@
+from seaway.cli.main import main
+
+main()

@@ -1,0 +1,116 @@
+"""A real Seaway daemon for end-to-end tests: real nginx, PostgreSQL, uv and gunicorn; driven by the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+APPS = Path(__file__).parent.parent / "apps"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes whose command line or working directory mentions `text`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and (text in cmdline or cwd.startswith(text)) and int(pid) != os.getpid():
+            found.append(f"{pid}: {cmdline.strip()}")
+    return found
+
+
+class Daemon:
+    def __init__(self, home: Path, boot_timeout: int = 6) -> None:
+        self.home = home
+        self.router_port = free_port()
+        self.api_port = free_port()
+        self.env = {
+            **os.environ,
+            "SEAWAY_HOME": str(home),
+            "SEAWAY_API_PORT": str(self.api_port),
+            "SEAWAY_ROUTER_PORT": str(self.router_port),
+            "SEAWAY_POSTGRES_PORT": str(free_port()),
+            "SEAWAY_BOOT_TIMEOUT": str(boot_timeout),
+            "SEAWAY_STOP_TIMEOUT": "5",
+            "SEAWAY_WEB_CONCURRENCY": "1",
+        }
+        for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
+            self.env.pop(key, None)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self, timeout: float = 90) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log = open(self.home.parent / f"{self.home.name}-daemon.out", "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "seaway", "server"], env=self.env,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"seaway server exited {self.process.returncode}: {self.output()}")
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"seaway server did not answer within {timeout}s: {self.output()}")
+
+    def output(self) -> str:
+        return (self.home.parent / f"{self.home.name}-daemon.out").read_text(errors="replace")
+
+    def stop(self, signum: int = signal.SIGTERM, timeout: float = 60) -> int:
+        assert self.process is not None
+        self.process.send_signal(signum)
+        code = self.process.wait(timeout)
+        self.log.close()
+        return code
+
+    @property
+    def token(self) -> str:
+        for line in (self.home / "credentials").read_text().splitlines():
+            if line.startswith("SEAWAY_API_TOKEN="):
+                return line.split("=", 1)[1]
+        raise AssertionError("no token in credentials")
+
+    def cli(self, *args: str, cwd: Path | None = None, check: bool = True, timeout: float = 600,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([sys.executable, "-m", "seaway", *args], cwd=cwd or self.home.parent,
+                                env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"seaway {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def get(self, app: str, path: str = "/", **kwargs: object) -> httpx.Response:
+        headers = {"Host": f"{app}.localhost", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return httpx.get(f"http://127.0.0.1:{self.router_port}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs: object) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token if token is not None else self.token}"}
+        return httpx.request(method, f"{self.api_url}{path}", headers=headers, timeout=120, **kwargs)  # type: ignore[arg-type]
+
+
+def copy_app(name: str, dest: Path) -> Path:
+    target = dest / name
+    shutil.copytree(APPS / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target

@@ -1,0 +1,127 @@
+"""Each bad input is a clear error, and the release that was serving keeps serving."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.daemon import Daemon, copy_app
+
+
+@pytest.fixture(scope="module")
+def serving(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An app serving wsgi_basic v1 (release v1), which every bad deploy below must leave serving."""
+    name = "victim"
+    source = copy_app("wsgi_basic", tmp_path_factory.mktemp("victim"))
+    daemon.cli("apps:create", name, cwd=source)
+    daemon.cli("deploy", cwd=source)
+    assert daemon.get(name).text == "basic VERSION=1\n"
+    return name
+
+
+def still_serving(daemon: Daemon, app: str) -> None:
+    assert daemon.get(app).text == "basic VERSION=1\n"
+    releases = json.loads(daemon.cli("releases", "-a", app, "--json").stdout)
+    live = json.loads(daemon.cli("apps:info", "-a", app, "--json").stdout)["release"]
+    assert live == 1 and any(r["version"] == 1 and r["status"] == "succeeded" for r in releases)
+
+
+@pytest.mark.parametrize(
+    "sample, message",
+    [
+        ("no_web", "The Procfile declares no `web` process (found: worker)"),
+        ("bad_requirement", "seaway-this-package-does-not-exist-4242"),
+        ("release_fails", "the release command `echo \"migrating...\" && exit 1` exited with status 1. v1 is still serving"),
+        ("never_binds", "Error R10 (Boot timeout) -> web.1 failed to bind to $PORT within 6 seconds"),
+    ],
+)
+def test_bad_deploy_fails_clearly_and_keeps_the_old_release(daemon: Daemon, serving: str, workdir: Path,
+                                                             sample: str, message: str) -> None:
+    source = copy_app(sample, workdir)
+    result = daemon.cli("deploy", "-a", serving, str(source), check=False)
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
+    still_serving(daemon, serving)
+
+
+def test_failed_release_is_recorded_with_its_output(daemon: Daemon, serving: str, workdir: Path) -> None:
+    result = daemon.cli("deploy", "-a", serving, str(copy_app("release_fails", workdir)), check=False)
+    assert "migrating..." in result.stdout  # the release command's own output is shown live
+    releases = json.loads(daemon.cli("releases", "-a", serving, "--json").stdout)
+    assert releases[0]["status"] == "failed"
+    still_serving(daemon, serving)
+
+
+def test_never_binding_web_dyno_is_killed(daemon: Daemon, serving: str, workdir: Path) -> None:
+    daemon.cli("deploy", "-a", serving, str(copy_app("never_binds", workdir)), check=False)
+    from tests.e2e.daemon import processes_mentioning
+    assert not [p for p in processes_mentioning(str(daemon.home)) if "sleeper.py" in p]
+    log = daemon.cli("logs", "-a", serving, "-n", "200").stdout
+    assert "Error R10 (Boot timeout)" in log
+    still_serving(daemon, serving)
+
+
+@pytest.mark.parametrize("name", ["My App", "UPPER", "../etc", "a", "x" * 31, "-lead", "trail-"])
+def test_invalid_app_names_are_refused(daemon: Daemon, name: str) -> None:
+    result = daemon.cli("apps:create", "--", name, check=False)
+    assert result.returncode != 0
+    assert "Invalid app name" in result.stderr and "lowercase letters, digits and dashes" in result.stderr
+    assert name not in [app["name"] for app in daemon.api("GET", "/apps").json()]
+
+
+def test_deploy_to_unknown_app(daemon: Daemon, workdir: Path) -> None:
+    result = daemon.cli("deploy", "-a", "no-such-app", str(copy_app("wsgi_basic", workdir)), check=False)
+    assert result.returncode != 0
+    assert "Couldn't find that app: 'no-such-app'" in result.stderr
+
+
+def _tarball(*members: tuple[str, str, bytes | str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for kind, name, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                data = payload if isinstance(payload, bytes) else payload.encode()
+                info.size = len(data)
+                archive.addfile(info, io.BytesIO(data))
+            else:
+                info.type = tarfile.SYMTYPE
+                info.linkname = str(payload)
+                archive.addfile(info)
+    return buffer.getvalue()
+
+
+BASICS = [("file", "Procfile", "web: gunicorn app:app\n"), ("file", "requirements.txt", "gunicorn\n")]
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        (BASICS + [("file", "../../escaped.txt", "x")], "unsafe path '../../escaped.txt'"),
+        (BASICS + [("file", "/tmp/seaway-escaped.txt", "x")], "unsafe path '/tmp/seaway-escaped.txt'"),
+        (BASICS + [("link", "evil", "/etc"), ("file", "evil/escaped.txt", "x")], "link 'evil' -> '/etc'"),
+        (BASICS + [("link", "up", "../../.."), ("file", "up/escaped.txt", "x")], "link 'up' -> '../../..'"),
+    ],
+)
+def test_unsafe_tarballs_are_refused_and_write_nothing_outside(daemon: Daemon, serving: str,
+                                                               members: list, message: str) -> None:
+    response = daemon.api("POST", f"/apps/{serving}/builds", content=_tarball(*members))
+    outcome = json.loads(response.text.strip().splitlines()[-1])
+    assert message in outcome["error"]
+    for place in (daemon.home.parent, daemon.home, daemon.home / "builds", Path("/tmp"), Path("/etc")):
+        assert not (place / "escaped.txt").exists()
+    assert not Path("/tmp/seaway-escaped.txt").exists()
+    still_serving(daemon, serving)
+
+
+def test_unknown_python_version_lists_installed(daemon: Daemon, serving: str, workdir: Path) -> None:
+    source = copy_app("wsgi_basic", workdir)
+    (source / ".python-version").write_text("3.99\n")
+    result = daemon.cli("deploy", "-a", serving, str(source), check=False)
+    assert result.returncode != 0
+    assert "no Python 3.99 is installed on this host. Installed: 3." in result.stdout + result.stderr
+    still_serving(daemon, serving)

@@ -1,0 +1,95 @@
+"""nginx routes APP.localhost to the app's web dyno with Heroku's forwarding headers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.daemon import Daemon, copy_app
+
+
+@pytest.fixture(scope="module")
+def basic(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> str:
+    source = copy_app("wsgi_basic", tmp_path_factory.mktemp("basic"))
+    daemon.cli("apps:create", "basic", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    return "basic"
+
+
+def test_unknown_host_gets_a_clear_404(daemon: Daemon) -> None:
+    response = daemon.get("nobody-here")
+    assert response.status_code == 404
+    assert "No such app" in response.text and "nobody-here.localhost" in response.text
+
+
+def test_app_without_dynos_gets_503(daemon: Daemon, app_name: str) -> None:
+    daemon.cli("apps:create", app_name)
+    response = daemon.get(app_name)
+    assert response.status_code == 503 and "no web dynos running" in response.text
+
+
+def test_forwarding_headers(daemon: Daemon, basic: str) -> None:
+    headers = daemon.get(basic, "/headers").json()
+    assert headers["Host"] == f"{basic}.localhost"
+    assert headers["X-Forwarded-For"] == "127.0.0.1"
+    assert headers["X-Forwarded-Proto"] == "http"
+    assert headers["X-Forwarded-Port"] == str(daemon.router_port)
+    assert len(headers["X-Request-Id"]) >= 20
+    again = daemon.get(basic, "/headers").json()
+    assert again["X-Request-Id"] != headers["X-Request-Id"]
+
+
+def test_incoming_request_id_is_kept_and_forwarded_for_appended(daemon: Daemon, basic: str) -> None:
+    given = "0123456789abcdef-request-id"
+    headers = daemon.get(basic, "/headers", headers={"X-Request-ID": given, "X-Forwarded-For": "203.0.113.9"}).json()
+    assert headers["X-Request-Id"] == given
+    assert headers["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1"
+
+
+def test_dyno_environment(daemon: Daemon, basic: str) -> None:
+    env = daemon.get(basic, "/env").json()
+    assert env["DYNO"] == "web.1" and env["PORT"].isdigit() and env["PYTHONUNBUFFERED"] == "1"
+    assert env["WEB_CONCURRENCY"] == "1"
+    assert env["PATH"].split(":")[0].endswith("/app/.venv/bin")
+    assert str(daemon.home) in env["HOME"]
+
+
+def test_config_set_makes_a_release_the_app_sees(daemon: Daemon, basic: str) -> None:
+    result = daemon.cli("config:set", "GREETING=hello world", "-a", basic)
+    assert "done, v" in result.stdout
+    assert daemon.get(basic).text == "basic VERSION=1 GREETING=hello world\n"
+    assert daemon.cli("config", "-a", basic).stdout.splitlines()[1].startswith("GREETING:")
+    bad = daemon.cli("config:set", "1BAD=x", "-a", basic, check=False)
+    assert bad.returncode != 0 and "Invalid config var name '1BAD'" in bad.stderr
+
+
+def test_run_propagates_exit_status_and_output(daemon: Daemon, basic: str) -> None:
+    result = daemon.cli("run", "-a", basic, "--", "echo $DYNO from one-off; exit 3", check=False)
+    assert result.returncode == 3
+    assert "run." in result.stdout and "from one-off" in result.stdout
+    assert daemon.cli("run", "-a", basic, "--", "python", "-c", "print(40 + 2)").stdout.splitlines()[-1] == "42"
+
+
+def test_open_prints_the_url(daemon: Daemon, basic: str) -> None:
+    url = daemon.cli("open", "-a", basic).stdout.strip()
+    assert url == f"http://{basic}.localhost:{daemon.router_port}/"
+
+
+def test_logs_tail_follows_new_lines(daemon: Daemon, basic: str) -> None:
+    import subprocess
+    import sys
+    import time
+
+    follower = subprocess.Popen([sys.executable, "-m", "seaway", "logs", "-a", basic, "-n", "0", "--tail"],
+                                env=daemon.env, stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1)
+        daemon.cli("run", "-a", basic, "--", "true")
+        deadline = time.monotonic() + 20
+        seen = ""
+        while "Process exited with status 0" not in seen and time.monotonic() < deadline:
+            seen += follower.stdout.readline()  # type: ignore[union-attr]
+        assert "Starting process with command `true`" in seen
+    finally:
+        follower.kill()
+    assert httpx.get(f"{daemon.api_url}/health").status_code == 200

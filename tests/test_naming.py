@@ -1,0 +1,53 @@
+"""check_app_name / check_config_key: what users may choose, refused with a 422 that says how to fix it."""
+
+from __future__ import annotations
+
+import pytest
+
+from seaway.naming import check_app_name, check_config_key
+from seaway.store import StoreError
+
+
+@pytest.mark.parametrize("name", ["my-app", "abc", "a1b", "app2", "a-b-c", "x" * 30, "a" + "-" * 28 + "z"])
+def test_good_app_names_are_returned(name: str):
+    assert check_app_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "My App", "UPPER", "myApp", "../etc", "a/b", "a", "ab", "-x", "x-", "-ab", "ab-", "1app", "x" * 31,
+        "", "my_app", "my.app", "my app", "ünï", " abc", "abc ",
+    ],
+)
+def test_bad_app_names_are_refused_with_422(name: str):
+    with pytest.raises(StoreError) as info:
+        check_app_name(name)
+    assert info.value.status == 422
+    assert repr(name) in str(info.value)
+    assert "3 to 30 characters" in str(info.value)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=pytest.fail.Exception,
+    reason="BUG: APP_NAME / CONFIG_KEY use `$` with re.match, and `$` also matches before a trailing newline, "
+    "so 'abc\\n' (and config key 'KEY\\n') are accepted; use re.fullmatch or \\Z",
+)
+@pytest.mark.parametrize("check, value", [(check_app_name, "abc\n"), (check_config_key, "KEY\n")], ids=["app", "key"])
+def test_trailing_newline_is_refused(check, value: str):
+    with pytest.raises(StoreError):
+        check(value)
+
+
+@pytest.mark.parametrize("key", ["DATABASE_URL", "SECRET_KEY", "_PRIVATE", "a", "lower_case", "K1", "X" * 100])
+def test_good_config_keys_are_returned(key: str):
+    assert check_config_key(key) == key
+
+
+@pytest.mark.parametrize("key", ["", "1KEY", "MY-KEY", "MY KEY", "KEY=VALUE", "KÉY", "$HOME", "A.B"])
+def test_bad_config_keys_are_refused_with_422(key: str):
+    with pytest.raises(StoreError) as info:
+        check_config_key(key)
+    assert info.value.status == 422
+    assert repr(key) in str(info.value)

@@ -79,7 +79,7 @@ class Builder:
         digest = slug.slug_digest(app_dir, deps_key, packages, interpreter.version_text)
         final = self.slug_path(digest)
         if not final.exists():
-            slug.make_read_only(app_dir)
+            slug.make_read_only(app_dir, skip=".venv")
             (workdir / slug.SLUG_APP).rename(workdir / "staged")
             (workdir / "slug").mkdir()
             (workdir / "staged").rename(workdir / "slug" / slug.SLUG_APP)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -12,8 +11,10 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
+from seaway.build.bytecode import compile_sources, reuse_bytecode
 from seaway.build.errors import BuildError
 from seaway.build.python import Interpreter
+from seaway.build.slug import make_read_only, remove_tree
 
 DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml", "uv.lock")
 
@@ -63,20 +64,33 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], 
         raise BuildError(f"Installing dependencies failed (uv exited {process.returncode}):\n{tail}")
 
 
+def _install_command(uv: str, app_dir: Path, venv: Path, interpreter: Interpreter, env: dict[str, str]) -> list[str]:
+    """requirements.txt, else uv.lock (exactly as locked), else pyproject.toml's dependencies."""
+    if (app_dir / "requirements.txt").is_file():
+        return [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "requirements.txt"]
+    if (app_dir / "uv.lock").is_file():
+        env["UV_PROJECT_ENVIRONMENT"] = str(venv)
+        return [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--python", interpreter.path]
+    return [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "pyproject.toml"]
+
+
 def install_dependencies(
     app_dir: Path, venv: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]
 ) -> None:
-    """Create `venv` (relocatable) and install the app's dependencies into it."""
+    """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode."""
     uv, env = find_uv_bin(), uv_environment(cache_dir)
     _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, str(venv)], app_dir, env, emit)
-    if (app_dir / "requirements.txt").is_file():
-        install = [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "requirements.txt"]
-    elif (app_dir / "uv.lock").is_file():
-        env["UV_PROJECT_ENVIRONMENT"] = str(venv)
-        install = [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--python", interpreter.path]
-    else:
-        install = [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "pyproject.toml"]
-    _run(install + ["--compile-bytecode"], app_dir, env, emit)
+    install = _install_command(uv, app_dir, venv, interpreter, env)
+    minor = ".".join(map(str, interpreter.version[:2]))
+    earlier = sorted((p for p in (cache_dir / "venvs").glob(f"*/lib/python{minor}") if ".tmp" not in str(p)),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    if not earlier:  # nothing compiled to reuse: uv compiles fastest
+        _run(install + ["--compile-bytecode"], app_dir, env, emit)
+        return
+    _run(install, app_dir, env, emit)
+    reused, missing = reuse_bytecode(venv, [p.parent.parent for p in earlier], interpreter.cache_tag)
+    compile_sources(venv, missing, reused)
+    emit(f"       Bytecode: compiled {len(missing)} modules, reused {reused} from earlier builds")
 
 
 def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]) -> tuple[Path, str, bool]:
@@ -89,15 +103,16 @@ def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: 
     if venv.is_dir():
         return venv, key, True
     staging = venv.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
+    remove_tree(staging)
     try:
         install_dependencies(app_dir, staging, interpreter, cache_dir, emit)
+        make_read_only(staging)  # slugs hard-link it: nothing may change it from now on
         staging.rename(venv)
     except OSError:
         if not venv.is_dir():  # a parallel build of the same dependencies got there first otherwise
             raise
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
     return venv, key, False
 
 

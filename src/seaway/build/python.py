@@ -19,6 +19,7 @@ VERSION = re.compile(r"^(?:python-)?(\d+)\.(\d+)(?:\.(\d+))?$")
 class Interpreter:
     path: str
     version: tuple[int, int, int]
+    cache_tag: str = ""  # of its .pyc files, e.g. cpython-311
 
     @property
     def version_text(self) -> str:
@@ -44,13 +45,13 @@ def _candidate_paths() -> set[str]:
 def _probe(path: str) -> Interpreter | None:
     try:
         out = subprocess.run(
-            [path, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+            [path, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.implementation.cache_tag)"],
             capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()
+        ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return None
-    major, minor, patch = (int(x) for x in out.split("."))
-    return Interpreter(path, (major, minor, patch)) if (major, minor) >= (3, 8) else None
+    major, minor, patch = (int(x) for x in out[0].split("."))
+    return Interpreter(path, (major, minor, patch), out[1]) if (major, minor) >= (3, 8) else None
 
 
 @lru_cache(maxsize=1)

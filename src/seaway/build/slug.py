@@ -54,9 +54,13 @@ def tree_size(root: Path) -> int:
     return total
 
 
-def make_read_only(root: Path) -> None:
-    """Slugs are immutable: drop every write bit (dynos then cannot change the code they run)."""
+def make_read_only(root: Path, skip: str | None = None) -> None:
+    """Slugs are immutable: drop every write bit (dynos then cannot change the code they run).
+
+    `skip` names a top-level folder that is read-only already (the venv, linked from the cache)."""
     for folder, dirs, files in os.walk(root):
+        if skip and folder == str(root):
+            dirs[:] = [d for d in dirs if d != skip]
         for name in dirs + files:
             path = os.path.join(folder, name)
             if not os.path.islink(path):

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import click
-import httpx
+
+# httpx imports its own command line (rich, pygments: ~0.1 s) whenever click and rich are installed,
+# as they are here. It handles that module being unavailable, and `seaway` never uses it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+import httpx  # noqa: E402
 
 from seaway.credentials import read_credentials
 from seaway.settings import Settings

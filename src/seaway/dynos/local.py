@@ -83,7 +83,7 @@ class LocalDyno:
                 return False
             if port_open(self.address):
                 return True
-            time.sleep(0.05)
+            time.sleep(0.01)
         return False
 
     def _signal(self, signum: int) -> None:

@@ -28,12 +28,6 @@ def test_bad_app_names_are_refused_with_422(name: str):
     assert "3 to 30 characters" in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="BUG: APP_NAME / CONFIG_KEY use `$` with re.match, and `$` also matches before a trailing newline, "
-    "so 'abc\\n' (and config key 'KEY\\n') are accepted; use re.fullmatch or \\Z",
-)
 @pytest.mark.parametrize("check, value", [(check_app_name, "abc\n"), (check_config_key, "KEY\n")], ids=["app", "key"])
 def test_trailing_newline_is_refused(check, value: str):
     with pytest.raises(StoreError):

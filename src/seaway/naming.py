@@ -11,7 +11,7 @@ CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def check_app_name(name: str) -> str:
-    if not APP_NAME.match(name):
+    if not APP_NAME.fullmatch(name):
         raise StoreError(
             f"Invalid app name {name!r}: a name must start with a letter, end with a letter or digit, contain only "
             "lowercase letters, digits and dashes, and be 3 to 30 characters long (e.g. `my-app`).", 422
@@ -20,7 +20,7 @@ def check_app_name(name: str) -> str:
 
 
 def check_config_key(key: str) -> str:
-    if not CONFIG_KEY.match(key):
+    if not CONFIG_KEY.fullmatch(key):
         raise StoreError(
             f"Invalid config var name {key!r}: use letters, digits and underscores, not starting with a digit "
             "(e.g. SECRET_KEY).", 422

@@ -116,12 +116,6 @@ def test_slug_app_is_read_only(builds: Builds):
     assert checked > 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (minor): only slug/app is made read-only; the slug folder itself (SEAWAY_HOME/slugs/DIGEST) is "
-    "created with a plain mkdir and keeps its owner write bit",
-)
 def test_slug_folder_itself_is_read_only(builds: Builds):
     mode = os.stat(builds.first.built.path).st_mode
     assert mode & 0o222 == 0, stat.filemode(mode)

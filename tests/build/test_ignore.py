@@ -119,12 +119,6 @@ def test_listing_is_deterministic(tmp_path: Path):
     assert [p for p in first if p.parent == Path(".")] == [Path("a.py"), Path("b.py")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: user .gitignore/.slugignore lines are appended after ALWAYS_IGNORED, so a common allowlist "
-    ".gitignore (`*`, `!*/`, `!*.py`) re-includes .git/, .venv/ and __pycache__/ content in the upload",
-)
 def test_allowlist_gitignore_cannot_reinclude_always_ignored_folders(tmp_path: Path):
     make_tree(
         tmp_path,

@@ -180,12 +180,6 @@ def test_garbage_version_text_is_a_build_error(tmp_path: Path, installed, text: 
     assert installed[0].version_text in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: with two patches of one minor installed (e.g. 3.11.7 and 3.11.2), asking for the older exact "
-    "patch picks the newer one and warns 'using 3.11.7, the 3.11 on this host' although 3.11.2 is installed",
-)
 def test_exact_patch_request_picks_that_patch_when_installed(tmp_path: Path, installed):
     newest = newest_of_each_minor(installed)
     older = [i for i in installed if newest[i.version[:2]] != i]

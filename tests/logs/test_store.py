@@ -12,7 +12,7 @@ import pytest
 
 from seaway.logs.store import MAX_LINE_BYTES, LogStore, format_line
 
-pytestmark = pytest.mark.timeout(30)  # follow() loops forever by design: never let a regression hang the suite
+pytestmark = pytest.mark.timeout(10)  # follow() loops forever by design: never let a regression hang the suite
 
 LINE = re.compile(r"^(?P<stamp>\S+) (?P<source>[^:]+): (?P<message>.*)$")
 

@@ -74,6 +74,8 @@ class Builder:
         packages = deps.installed_packages(venv)
         if reused:
             emit(f"       Dependencies unchanged since an earlier build: reusing them ({len(packages)} packages, nothing installed)")
+        for warning in deps.dependency_warnings(packages):
+            emit(f" !     Warning: {warning}")
         shutil.rmtree(app_dir / ".venv", ignore_errors=True)
         slug.link_tree(venv, app_dir / ".venv")
         digest = slug.slug_digest(app_dir, deps_key, packages, interpreter.version_text)
@@ -84,6 +86,7 @@ class Builder:
             (workdir / "slug").mkdir()
             (workdir / "staged").rename(workdir / "slug" / slug.SLUG_APP)
             (workdir / "slug").rename(final)
+            final.chmod(0o555)
         size = slug.tree_size(final)
         emit(f"-----> Slug {digest[:12]} ready ({size / 1e6:.1f} MB)")
         emit(f"-----> Build finished in {time.monotonic() - started:.1f}s")

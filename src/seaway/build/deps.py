@@ -123,3 +123,24 @@ def installed_packages(venv: Path) -> list[str]:
         for info in site.glob("*.dist-info"):
             found.append(info.name[: -len(".dist-info")].replace("-", "==", 1))
     return sorted(found)
+
+
+def _version(packages: list[str], name: str) -> tuple[int, ...] | None:
+    for entry in packages:
+        found, _, version = entry.partition("==")
+        if found.lower().replace("_", "-") == name:
+            return tuple(int(part) for part in version.split(".")[:2] if part.isdigit())
+    return None
+
+
+def dependency_warnings(packages: list[str]) -> list[str]:
+    """Known traps in an installed set that break apps at run time, not at install time."""
+    warnings = []
+    sqlalchemy = _version(packages, "sqlalchemy")
+    psycopg2 = _version(packages, "psycopg2-binary") or _version(packages, "psycopg2")
+    if sqlalchemy and sqlalchemy >= (2, 1) and psycopg2 and not _version(packages, "psycopg"):
+        warnings.append(
+            "SQLAlchemy 2.1+ uses psycopg 3 for postgresql:// URLs, but only psycopg2 is installed: the app will "
+            "fail to connect. Pin `SQLAlchemy<2.1`, add `psycopg[binary]`, or use postgresql+psycopg2:// URLs."
+        )
+    return warnings

@@ -11,24 +11,31 @@ import pathspec
 ALWAYS_IGNORED = [".git/", ".hg/", ".svn/", ".venv/", "__pycache__/", "*.pyc", ".seaway-app"]
 
 
-def _spec(root: Path) -> pathspec.PathSpec:
-    lines = list(ALWAYS_IGNORED)
+ALWAYS = pathspec.GitIgnoreSpec.from_lines(ALWAYS_IGNORED)  # no user pattern can bring these back
+
+
+def _user_spec(root: Path) -> pathspec.GitIgnoreSpec:
+    lines: list[str] = []
     for name in (".gitignore", ".slugignore"):
         path = root / name
         if path.is_file():
             lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def included_files(root: Path) -> Iterator[Path]:
     """Relative paths of the files and links under `root` that belong in the upload."""
-    spec = _spec(root)
+    user = _user_spec(root)
+
+    def ignored(rel: str) -> bool:
+        return ALWAYS.match_file(rel) or user.match_file(rel)
+
     for folder, dirs, files in os.walk(root):
         rel_folder = Path(folder).relative_to(root)
-        dirs[:] = sorted(d for d in dirs if not spec.match_file(f"{(rel_folder / d).as_posix()}/"))
+        dirs[:] = sorted(d for d in dirs if not ignored(f"{(rel_folder / d).as_posix()}/"))
         for name in sorted(files):
             rel = rel_folder / name
-            if not spec.match_file(rel.as_posix()):
+            if not ignored(rel.as_posix()):
                 yield rel
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):

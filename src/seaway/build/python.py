@@ -89,7 +89,8 @@ def choose_interpreter(app_dir: Path, warn: "callable[[str], None]") -> Interpre
             f"Installed on this host: {listed}."
         )
     major, minor, patch = int(match[1]), int(match[2]), match[3]
-    for interpreter in available:
+    exact = [i for i in available if patch is not None and i.version == (major, minor, int(patch))]
+    for interpreter in exact + list(available):
         if interpreter.version[:2] == (major, minor):
             if patch is not None and interpreter.version[2] != int(patch):
                 warn(f"{source} asks for Python {text}; using {interpreter.version_text}, the {major}.{minor} on this host.")

@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
+import gzip
 import tarfile
-from pathlib import Path
+import zlib
+from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from seaway.build.errors import BuildError
 
-
-def _check_member(member: tarfile.TarInfo) -> None:
-    name = member.name
-    parts = Path(name).parts
-    if name.startswith("/") or ".." in parts:
-        raise BuildError(
-            f"The upload contains an unsafe path {name!r} that points outside the app directory. "
-            "Remove it from your source tree and deploy again."
-        )
-    if member.issym() or member.islnk():
-        target = member.linkname
-        base = Path(name).parent if member.issym() else Path(".")
-        if target.startswith("/") or _escapes(base / target):
-            raise BuildError(
-                f"The upload contains a link {name!r} -> {target!r} that points outside the app directory. "
-                "Replace the link with the file itself, or remove it, and deploy again."
-            )
-    elif not (member.isfile() or member.isdir()):
-        raise BuildError(f"The upload contains {name!r}, which is neither a file, a folder nor a link. Remove it.")
+# Python 3.11.4+ also has tarfile's own "data" filter (modes, ownership); the checks below come first.
+EXTRACT_OPTIONS = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
 
 
-def _escapes(path: Path) -> bool:
+def _escapes(path: PurePosixPath) -> bool:
+    """Whether a relative path climbs above its starting folder at some point."""
     depth = 0
     for part in path.parts:
         if part == "..":
@@ -41,13 +27,43 @@ def _escapes(path: Path) -> bool:
     return False
 
 
+def _check_member(member: tarfile.TarInfo, links: set[str]) -> None:
+    name = member.name
+    path = PurePosixPath(name)
+    if name.startswith("/") or ".." in path.parts:
+        raise BuildError(
+            f"The upload contains an unsafe path {name!r} that points outside the app directory. "
+            "Remove it from your source tree and deploy again."
+        )
+    for ancestor in path.parents:
+        if str(ancestor) in links:
+            raise BuildError(
+                f"The upload contains {name!r} inside the link {str(ancestor)!r}; files may not be placed "
+                "through links. Replace the link with a real folder and deploy again."
+            )
+    if member.issym() or member.islnk():
+        target = member.linkname
+        base = path.parent if member.issym() else PurePosixPath(".")
+        if target.startswith("/") or _escapes(base / target):
+            raise BuildError(
+                f"The upload contains a link {name!r} -> {target!r} that points outside the app directory. "
+                "Replace the link with the file itself, or remove it, and deploy again."
+            )
+        links.add(str(path))
+    elif not (member.isfile() or member.isdir()):
+        raise BuildError(f"The upload contains {name!r}, which is neither a file, a folder nor a link. Remove it.")
+
+
 def extract_source(fileobj: BinaryIO, dest: Path) -> None:
     """Unpack a (gzipped) tarball into `dest`, refusing unsafe members before writing anything."""
     try:
         with tarfile.open(fileobj=fileobj, mode="r:*") as archive:
             members = archive.getmembers()
+            links: set[str] = set()
             for member in members:
-                _check_member(member)
-            archive.extractall(dest, members=members, filter="data")
-    except tarfile.TarError as exc:
-        raise BuildError(f"The upload is not a readable tarball ({exc}). Deploy with `seaway deploy DIR`.") from exc
+                _check_member(member, links)
+            archive.extractall(dest, members=members, **EXTRACT_OPTIONS)  # type: ignore[arg-type]
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise BuildError(
+            f"The upload is not a readable tarball ({exc}). Deploy with `seaway deploy DIR`, which packs it for you."
+        ) from exc

@@ -18,6 +18,13 @@ def format_line(source: str, message: str, when: datetime | None = None) -> str:
     return f"{stamp} {source}: {message}"
 
 
+def _clip(line: str) -> str:
+    """At most MAX_LINE_BYTES of UTF-8, never cutting a character in half."""
+    if len(line) <= MAX_LINE_BYTES // 4:
+        return line
+    return line.encode("utf-8", errors="replace")[:MAX_LINE_BYTES].decode("utf-8", errors="ignore")
+
+
 class LogStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -30,7 +37,7 @@ class LogStore:
     def append(self, app: str, source: str, message: str) -> None:
         """Write one or more lines from `source` (e.g. `app[web.1]`, `seaway`, `router`)."""
         lines = message.rstrip("\n").split("\n") if message else [""]
-        text = "".join(format_line(source, line[:MAX_LINE_BYTES]) + "\n" for line in lines)
+        text = "".join(format_line(source, _clip(line)) + "\n" for line in lines)
         with self._lock, open(self.path(app), "a", encoding="utf-8", errors="replace") as f:
             f.write(text)
 

@@ -72,7 +72,7 @@ class Platform:
         return {
             "name": app.name,
             "created_at": app.created_at.isoformat(),
-            "web_url": f"http://{app.name}.localhost:{self.settings.router_port}/",
+            "web_url": self.web_url(app.name),
             "release": release.version if release else None,
             "slug": {"digest": slug.digest, "size": slug.size, "python_version": slug.python_version,
                      "process_types": slug.process_types} if slug else None,
@@ -80,6 +80,9 @@ class Platform:
             "formation": self.store.formation(app),
             "dynos": self.ps(name),
         }
+
+    def web_url(self, name: str) -> str:
+        return f"http://{name}.localhost:{self.settings.router_port}/"
 
     def destroy_app(self, name: str) -> None:
         app = self.store.app(name)
@@ -149,7 +152,8 @@ class Platform:
         self.store.finish_build(build.id, "succeeded", "\n".join(output), slug.digest)
         self.logs.append(name, "seaway", f"Build {build.id} succeeded: slug {slug.digest[:12]}")
         release = self.releaser.create(app, slug, f"Deploy {slug.digest[:7]}", emit)
-        return {"build": build.id, "release": release.version, "slug": slug.digest}
+        return {"build": build.id, "release": release.version, "slug": slug.digest,
+                "web_url": self.web_url(name)}
 
     def run(self, name: str, command: str, emit: Emit) -> int | None:
         app = self.store.app(name)

@@ -16,9 +16,9 @@ from seaway.settings import Settings
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
-    # uvicorn re-raises the signal it caught once it has shut down; exiting through SystemExit
-    # (rather than the default handler) lets the `finally` below stop every child first.
-    raise SystemExit(128 + signum)
+    # uvicorn re-raises the signal it caught once it has shut down; ending `serve` through an
+    # exception (rather than the default handler) lets its `finally` stop every child first.
+    raise KeyboardInterrupt
 
 
 def serve(settings: Settings) -> None:
@@ -36,6 +36,8 @@ def serve(settings: Settings) -> None:
               f"http://{settings.router_host}:{settings.router_port} (APP.localhost)", flush=True)
         print(f"API on {settings.api_url}; ready.", flush=True)
         server.run()
+    except KeyboardInterrupt:
+        pass  # SIGINT or SIGTERM: a requested stop, not a failure
     except Exception as error:
         print(f"seaway server: {error}", file=sys.stderr, flush=True)
         raise SystemExit(1) from error

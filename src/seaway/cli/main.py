@@ -168,7 +168,7 @@ def deploy(directory: Path, app: str | None) -> None:
         click.echo(f"-----> Uploading {directory} to {name}")
         result = api.job("POST", f"/apps/{name}/builds", content=archive,
                          headers={"Content-Type": "application/gzip"})
-    click.echo(f"-----> Released v{result['release']}: http://{name}.localhost (slug {result['slug'][:12]})")
+    click.echo(f"-----> Released v{result['release']}: {result['web_url']} (slug {result['slug'][:12]})")
 
 
 @cli.command("releases")

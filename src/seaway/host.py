@@ -7,6 +7,7 @@ import pwd
 import shutil
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -78,3 +79,27 @@ def process_alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except OSError:
         return False
+
+
+def read_pid(path: Path) -> int | None:
+    """The pid on the first line of a pid file (postmaster.pid, nginx.pid, ...), if any."""
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stop_leftover(pid: int | None, command_word: str, signum: int, timeout: float) -> None:
+    """Stop a process that a killed daemon left running, if that pid still runs `command_word`."""
+    if pid is None or not process_alive(pid):
+        return
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return
+    if command_word not in cmdline:
+        return
+    os.kill(pid, signum)
+    deadline = time.monotonic() + timeout
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -14,7 +14,6 @@ from seaway.platform import Platform
 from seaway.settings import Settings
 
 
-
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     # uvicorn re-raises the signal it caught once it has shut down; ending `serve` through an
     # exception (rather than the default handler) lets its `finally` stop every child first.

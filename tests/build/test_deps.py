@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from seaway.build.deps import cached_venv, dependency_key, dependency_warnings, installed_packages
+from seaway.build.deps import (
+    cached_venv,
+    dependency_key,
+    dependency_warnings,
+    installed_packages,
+)
 from seaway.build.python import choose_interpreter
 
 APPS = Path(__file__).parent.parent / "apps"

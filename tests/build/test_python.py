@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from seaway.build.errors import BuildError
-from seaway.build.python import Interpreter, choose_interpreter, installed_interpreters, requested_version
+from seaway.build.python import (
+    Interpreter,
+    choose_interpreter,
+    installed_interpreters,
+    requested_version,
+)
 
 
 @pytest.fixture(scope="module")

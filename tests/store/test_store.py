@@ -6,9 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from alembic.script import ScriptDirectory
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from seaway.store import Store, StoreError
 from seaway.store.db import MIGRATIONS
@@ -261,7 +262,7 @@ def test_tokens(store: Store):
 
 def test_duplicate_token_hash_is_refused(store: Store):
     store.add_token("f" * 64, "admin")
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.add_token("f" * 64, "again")
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 1

@@ -73,7 +73,8 @@ class Builder:
         venv, deps_key, reused = deps.cached_venv(app_dir, interpreter, self.cache_dir, emit)
         packages = deps.installed_packages(venv)
         if reused:
-            emit(f"       Dependencies unchanged since an earlier build: reusing them ({len(packages)} packages, nothing installed)")
+            emit(f"       Dependencies unchanged since an earlier build: reusing them "
+                 f"({len(packages)} packages, nothing installed)")
         for warning in deps.dependency_warnings(packages):
             emit(f" !     Warning: {warning}")
         shutil.rmtree(app_dir / ".venv", ignore_errors=True)

@@ -13,10 +13,10 @@ import click
 # httpx imports its own command line (rich, pygments: ~0.1 s) whenever click and rich are installed,
 # as they are here. It handles that module being unavailable, and `seaway` never uses it.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-import httpx  # noqa: E402
+import httpx  # noqa: E402 (after the sys.modules entry above)
 
-from seaway.credentials import read_credentials
-from seaway.settings import Settings
+from seaway.credentials import read_credentials  # noqa: E402
+from seaway.settings import Settings  # noqa: E402
 
 
 class ApiClient:

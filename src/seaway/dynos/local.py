@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seaway.dynos.backend import DynoSpec, LineSink
-from seaway.host import process_alive
+from seaway.host import process_alive, read_pid
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -116,7 +116,7 @@ class LocalBackend:
         """Stop dynos left running by a daemon that died without stopping them."""
         count = 0
         for pid_file in (self.run_dir / "pids").glob("*.pid"):
-            pid = int(pid_file.read_text() or 0)
+            pid = read_pid(pid_file)
             if pid and process_alive(pid):
                 try:
                     os.killpg(pid, signal.SIGKILL)

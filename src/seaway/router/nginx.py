@@ -12,7 +12,14 @@ import threading
 import time
 from pathlib import Path
 
-from seaway.host import child_pids, chown_tree, grant_traverse, is_root, process_alive
+from seaway.host import (
+    child_pids,
+    chown_tree,
+    grant_traverse,
+    is_root,
+    read_pid,
+    stop_leftover,
+)
 from seaway.router.config import AppRoute, render_config
 
 
@@ -63,27 +70,14 @@ class NginxRouter:
             raise RouterError(f"nginx refused the generated configuration: {test.stderr.strip()}")
         candidate.replace(self.conf)
 
-    def _stop_leftover(self) -> None:
-        """An nginx left by a daemon that was killed: stop it so the port is ours again."""
-        pid_file = self.directory / "nginx.pid"
-        try:
-            pid = int(pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return
-        if process_alive(pid) and "nginx" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(100):
-                if not process_alive(pid):
-                    break
-                time.sleep(0.05)
-
     def start(self, routes: list[AppRoute]) -> None:
         for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         if self.user:
             chown_tree(self.directory / "tmp", self.user)
             grant_traverse(self.directory / "tmp", self.user)
-        self._stop_leftover()
+        # An nginx left by a daemon that was killed: stop it so the port is ours again.
+        stop_leftover(read_pid(self.directory / "nginx.pid"), "nginx", signal.SIGTERM, timeout=5)
         with self._lock:
             self._routes = {r.app: r for r in routes}
             self._write_config()

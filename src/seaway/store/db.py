@@ -12,7 +12,17 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from seaway.store.models import Addon, ApiToken, App, Build, ConfigVar, FormationEntry, Release, Slug, utcnow
+from seaway.store.models import (
+    Addon,
+    ApiToken,
+    App,
+    Build,
+    ConfigVar,
+    FormationEntry,
+    Release,
+    Slug,
+    utcnow,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

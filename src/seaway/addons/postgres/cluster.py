@@ -14,7 +14,14 @@ from pathlib import Path
 
 import psycopg
 
-from seaway.host import chown_tree, ensure_system_user, grant_traverse, is_root, process_alive
+from seaway.host import (
+    chown_tree,
+    ensure_system_user,
+    grant_traverse,
+    is_root,
+    read_pid,
+    stop_leftover,
+)
 
 SUPERUSER = "seaway"
 SYSTEM_USER = "seaway-postgres"
@@ -118,22 +125,10 @@ class EmbeddedCluster:
         os.chmod(self.data / "server.key", 0o600)
 
     # -- running ---------------------------------------------------------------
-    def _stop_leftover(self) -> None:
-        """A server left by a daemon that was killed: stop it (fast shutdown) so we own the cluster again."""
-        try:
-            pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return
-        if process_alive(pid) and "postgres" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
-            os.kill(pid, signal.SIGINT)
-            for _ in range(300):
-                if not process_alive(pid):
-                    return
-                time.sleep(0.1)
-
     def start(self) -> None:
         self.initialise()
-        self._stop_leftover()
+        # A server left by a daemon that was killed: fast shutdown, so this daemon owns the cluster again.
+        stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)
         log = open(self.directory / "server.log", "ab")
         self.process = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,

@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 from seaway.addons.postgres import EmbeddedCluster, create_database, drop_database
 from seaway.build.builder import Builder
 from seaway.build.errors import BuildError
+from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.dynos import DynoManager
 from seaway.dynos.local import LocalBackend
@@ -19,9 +20,19 @@ from seaway.release import ReleaseFailed, Releaser
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
-from seaway.store.models import Slug
+from seaway.store.models import Release, Slug
 
 Emit = Callable[[str], None]
+
+
+def release_json(release: Release, current: int | None, with_output: bool = False) -> dict[str, Any]:
+    data = {"version": release.version, "description": release.description, "status": release.status,
+            "current": release.version == current, "author": release.author, "slug": release.slug_digest,
+            "rollback_of": release.rollback_of, "created_at": release.created_at.isoformat(),
+            "config_vars": sorted(release.config)}
+    if with_output:
+        data["output"] = release.output
+    return data
 
 
 class Platform:
@@ -33,10 +44,14 @@ class Platform:
         self.logs = LogStore(settings.logs_dir)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
-        self.dynos = DynoManager(self.backend, self.logs, settings.boot_timeout, settings.stop_timeout)
+        self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port)
         self.postgres = EmbeddedCluster(settings.postgres_dir, settings.postgres_port)
-        self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings.web_concurrency)
+        self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
+
+    def _dynos_changed(self, app: str) -> None:
+        """A web dyno crashed or came back: route to the ones that are up."""
+        self.releaser.route(app)
 
     # -- lifecycle -------------------------------------------------------------
     def start(self) -> None:
@@ -97,13 +112,54 @@ class Platform:
 
     def ps(self, name: str) -> list[dict[str, Any]]:
         return [
-            {"name": d.spec.name, "type": d.spec.process_type, "release": d.spec.release, "command": d.spec.command,
-             "state": "up" if d.exit_code() is None else "crashed", "exit_code": d.exit_code()}
-            for d in self.dynos.dynos(name)
+            {"name": slot.spec.name, "type": slot.spec.process_type, "release": slot.spec.release,
+             "command": slot.spec.command, "state": slot.state, "since": slot.since.isoformat(),
+             "restarts": slot.restarts, "exit_code": slot.exit_code}
+            for slot in self.dynos.slots(name)
         ]
 
+    def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
+        for process_type, quantity in quantities.items():
+            if not PROCESS_TYPE.match(process_type) or not 0 <= quantity <= 100:
+                raise StoreError(f"Cannot scale {process_type!r} to {quantity}: use TYPE=N with N from 0 to 100.", 422)
+        return self.releaser.scale(self.store.app(name), quantities, emit)
+
+    def restart(self, name: str, target: str | None, emit: Emit) -> int:
+        return self.releaser.restart(self.store.app(name), target, emit)
+
+    def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
+        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600)}
+        for key, value in values.items():
+            if key not in limits:
+                raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(limits)}.", 422)
+            low, high = limits[key]
+            if value is not None and not low <= value <= high:
+                raise StoreError(f"{key} must be from {low} to {high} seconds, got {value}.", 422)
+        app = self.store.update_settings(self.store.app(name), **values)
+        self.logs.append(name, "seaway", "Settings changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
+        return self.app_settings(app.name)
+
+    def app_settings(self, name: str) -> dict[str, Any]:
+        app = self.store.app(name)
+        return {"boot_timeout": app.boot_timeout or self.settings.boot_timeout,
+                "stop_timeout": app.stop_timeout or self.settings.stop_timeout}
+
+    # -- releases ------------------------------------------------------------------
+    def release_info(self, name: str, version: int | None) -> dict[str, Any]:
+        app = self.store.app(name)
+        release = self.store.release(app, version) if version else self.store.current_release(app)
+        if release is None:
+            raise StoreError(f"{name} has no releases yet.", 404)
+        return release_json(release, app.current_release, with_output=True)
+
+    def rollback(self, name: str, version: int | None, author: str, emit: Emit) -> dict[str, Any]:
+        app = self.store.app(name)
+        addon_vars = {addon.config_var for addon in self.store.addons(app)}
+        release = self.releaser.rollback(app, version, emit, author, addon_vars)
+        return {"release": release.version, "rollback_of": release.rollback_of}
+
     # -- config and add-ons ------------------------------------------------------
-    def set_config(self, name: str, changes: dict[str, str | None], emit: Emit) -> dict[str, Any]:
+    def set_config(self, name: str, changes: dict[str, str | None], emit: Emit, author: str = "admin") -> dict[str, Any]:
         app = self.store.app(name)
         for key in changes:
             check_config_key(key)
@@ -114,10 +170,10 @@ class Platform:
             f"Set {', '.join(set_keys)} config vars" if set_keys else "",
             f"Unset {', '.join(unset_keys)} config vars" if unset_keys else "",
         ]))
-        release = self.releaser.create(app, None, description, emit)
+        release = self.releaser.create(app, None, description, emit, author)
         return {"release": release.version}
 
-    def add_postgres(self, name: str, emit: Emit) -> dict[str, Any]:
+    def add_postgres(self, name: str, emit: Emit, author: str = "admin") -> dict[str, Any]:
         app = self.store.app(name)
         if any(addon.config_var == "DATABASE_URL" for addon in self.store.addons(app)):
             raise StoreError(f"{name} already has a PostgreSQL database attached as DATABASE_URL.", 409)
@@ -126,11 +182,11 @@ class Platform:
         self.store.add_addon(app, addon_name, "postgresql", "DATABASE_URL",
                              {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
         self.store.change_config(app, {"DATABASE_URL": db.url})
-        release = self.releaser.create(app, None, f"Attach {addon_name} as DATABASE_URL", emit)
+        release = self.releaser.create(app, None, f"Attach {addon_name} as DATABASE_URL", emit, author)
         return {"name": addon_name, "config_var": "DATABASE_URL", "release": release.version}
 
     # -- deploy and run ------------------------------------------------------------
-    def deploy(self, name: str, source: BinaryIO, emit: Emit) -> dict[str, Any]:
+    def deploy(self, name: str, source: BinaryIO, emit: Emit, author: str = "admin") -> dict[str, Any]:
         app = self.store.app(name)
         build = self.store.create_build(app)
         output: list[str] = []
@@ -148,10 +204,11 @@ class Platform:
             self.logs.append(name, "seaway", f"Build {build.id} failed")
             raise
         slug = self.store.save_slug(Slug(digest=built.digest, size=built.size, python_version=built.python_version,
-                                         process_types=built.process_types, deps_key=built.deps_key))
+                                         process_types=built.process_types, deps_key=built.deps_key,
+                                         app_json=built.app_json))
         self.store.finish_build(build.id, "succeeded", "\n".join(output), slug.digest)
         self.logs.append(name, "seaway", f"Build {build.id} succeeded: slug {slug.digest[:12]}")
-        release = self.releaser.create(app, slug, f"Deploy {slug.digest[:7]}", emit)
+        release = self.releaser.create(app, slug, f"Deploy {slug.digest[:7]}", emit, author)
         return {"build": build.id, "release": release.version, "slug": slug.digest,
                 "web_url": self.web_url(name)}
 
@@ -160,6 +217,11 @@ class Platform:
         spec = self.releaser.one_off_spec(app, command)
         emit(f"Running `{command}` on {name}... up, {spec.name}")
         return self.dynos.run_one_off(spec, emit)
+
+    def run_detached(self, name: str, command: str) -> dict[str, Any]:
+        spec = self.releaser.one_off_spec(self.store.app(name), command)
+        self.dynos.start_detached(spec)
+        return {"name": spec.name, "command": command}
 
 
 __all__ = ["BuildError", "Platform", "ReleaseFailed", "StoreError"]

@@ -32,6 +32,7 @@ class Settings:
     boot_timeout: int = 60
     stop_timeout: int = 30
     web_concurrency: int = 2
+    settle_time: float = 2.0  # a non-web dyno of a new release must keep running this long to count as up
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -45,6 +46,7 @@ class Settings:
             boot_timeout=_int_env("SEAWAY_BOOT_TIMEOUT", 60),
             stop_timeout=_int_env("SEAWAY_STOP_TIMEOUT", 30),
             web_concurrency=_int_env("SEAWAY_WEB_CONCURRENCY", 2),
+            settle_time=float(os.environ.get("SEAWAY_SETTLE_TIME", "2") or 2),
         )
 
     # Folders the platform owns; nothing is written outside them.

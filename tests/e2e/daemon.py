@@ -114,3 +114,25 @@ def copy_app(name: str, dest: Path) -> Path:
     target = dest / name
     shutil.copytree(APPS / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return target
+
+
+def dyno_leader_pid(daemon: Daemon, app: str, dyno: str) -> int:
+    """The pid of the process group leader running `dyno` of `app` (found by its own HOME)."""
+    prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.{dyno}.".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            if any(item.startswith(prefix) for item in environ) and os.getpgid(int(pid)) == int(pid):
+                return int(pid)
+        except (OSError, ProcessLookupError):
+            continue
+    raise AssertionError(f"no process for {app} {dyno}")
+
+
+def wait_for(condition: object, timeout: float = 30, interval: float = 0.2) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")

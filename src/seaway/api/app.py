@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from seaway import __version__
 from seaway.api.auth import valid_token
 from seaway.api.streaming import stream_job
-from seaway.platform import Platform
+from seaway.platform import Platform, release_json
 from seaway.store import StoreError
 
 NDJSON = "application/x-ndjson"
@@ -32,6 +32,26 @@ class AddonCreate(BaseModel):
 
 class OneOff(BaseModel):
     command: str
+
+
+class Rollback(BaseModel):
+    version: int | None = None
+
+
+class Restart(BaseModel):
+    target: str | None = None
+
+
+def author_of(request: Request) -> str:
+    """Who asked, as the CLI reports it (git user.email or user@host); recorded on releases."""
+    return (request.headers.get("X-Seaway-Author") or "admin")[:200]
+
+
+def _version_number(text: str) -> int:
+    digits = text[1:] if text[:1] in ("v", "V") else text
+    if not digits.isdigit():
+        raise HTTPException(422, f"{text!r} is not a release version like v3 or 3.")
+    return int(digits)
 
 
 def create_api(platform: Platform) -> FastAPI:
@@ -74,27 +94,76 @@ def create_api(platform: Platform) -> FastAPI:
         return platform.store.config(platform.store.app(app))
 
     @api.patch("/apps/{app}/config", dependencies=auth)
-    def set_config(app: str, changes: dict[str, str | None]) -> StreamingResponse:
+    def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
         platform.store.app(app)
-        return StreamingResponse(stream_job(lambda emit: platform.set_config(app, changes, emit)), media_type=NDJSON)
+        author = author_of(request)
+        return StreamingResponse(stream_job(lambda emit: platform.set_config(app, changes, emit, author)),
+                                 media_type=NDJSON)
+
+    @api.get("/apps/{app}/settings", dependencies=auth)
+    def app_settings(app: str) -> dict[str, Any]:
+        return platform.app_settings(app)
+
+    @api.patch("/apps/{app}/settings", dependencies=auth)
+    def update_settings(app: str, values: dict[str, int | None]) -> dict[str, Any]:
+        return platform.update_settings(app, values)
 
     @api.post("/apps/{app}/addons", dependencies=auth)
-    def create_addon(app: str, body: AddonCreate) -> StreamingResponse:
+    def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
         platform.store.app(app)
         if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
             raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
-        return StreamingResponse(stream_job(lambda emit: platform.add_postgres(app, emit)), media_type=NDJSON)
+        author = author_of(request)
+        return StreamingResponse(stream_job(lambda emit: platform.add_postgres(app, emit, author)), media_type=NDJSON)
 
     @api.get("/apps/{app}/releases", dependencies=auth)
     def releases(app: str) -> list[dict[str, Any]]:
-        return [{"version": r.version, "description": r.description, "status": r.status,
-                 "created_at": r.created_at.isoformat(), "slug": r.slug_digest}
-                for r in platform.store.releases(platform.store.app(app))]
+        found = platform.store.app(app)
+        return [release_json(r, found.current_release) for r in platform.store.releases(found)]
+
+    @api.get("/apps/{app}/releases/{version}", dependencies=auth)
+    def release_info(app: str, version: str) -> dict[str, Any]:
+        number = None if version == "current" else _version_number(version)
+        return platform.release_info(app, number)
+
+    @api.post("/apps/{app}/releases/rollback", dependencies=auth)
+    def rollback(app: str, body: Rollback, request: Request) -> StreamingResponse:
+        platform.store.app(app)
+        author = author_of(request)
+        return StreamingResponse(stream_job(lambda emit: platform.rollback(app, body.version, author, emit)),
+                                 media_type=NDJSON)
+
+    @api.get("/apps/{app}/formation", dependencies=auth)
+    def formation(app: str) -> dict[str, int]:
+        return platform.store.formation(platform.store.app(app))
+
+    @api.patch("/apps/{app}/formation", dependencies=auth)
+    def scale(app: str, quantities: dict[str, int]) -> StreamingResponse:
+        platform.store.app(app)
+        return StreamingResponse(stream_job(lambda emit: platform.scale(app, quantities, emit)), media_type=NDJSON)
 
     @api.get("/apps/{app}/dynos", dependencies=auth)
     def dynos(app: str) -> list[dict[str, Any]]:
         platform.store.app(app)
         return platform.ps(app)
+
+    @api.post("/apps/{app}/dynos/restart", dependencies=auth)
+    def restart(app: str, body: Restart) -> StreamingResponse:
+        platform.store.app(app)
+        return StreamingResponse(stream_job(lambda emit: {"restarted": platform.restart(app, body.target, emit)}),
+                                 media_type=NDJSON)
+
+    @api.post("/apps/{app}/dynos/{dyno}/stop", dependencies=auth)
+    def stop_dyno(app: str, dyno: str) -> dict[str, str]:
+        platform.store.app(app)
+        if not platform.dynos.kill(app, dyno):
+            raise HTTPException(404, f"No dyno {dyno!r} on {app}; see `seaway ps -a {app}`.")
+        return {"stopped": dyno}
+
+    @api.post("/apps/{app}/dynos/detached", dependencies=auth)
+    def run_detached(app: str, body: OneOff) -> dict[str, Any]:
+        platform.store.app(app)
+        return platform.run_detached(app, body.command)
 
     @api.post("/apps/{app}/dynos", dependencies=auth)
     def run(app: str, body: OneOff) -> StreamingResponse:
@@ -104,6 +173,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/builds", dependencies=auth)
     async def deploy(app: str, request: Request) -> StreamingResponse:
+        author = author_of(request)
         platform.store.app(app)
         upload = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
         size = 0
@@ -116,7 +186,7 @@ def create_api(platform: Platform) -> FastAPI:
 
         def job(emit: Any) -> Any:
             with upload:
-                return platform.deploy(app, upload, emit)  # type: ignore[arg-type]
+                return platform.deploy(app, upload, emit, author)  # type: ignore[arg-type]
 
         return StreamingResponse(stream_job(job), media_type=NDJSON)
 

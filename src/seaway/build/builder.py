@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from seaway.build import deps, slug
+from seaway.build.appjson import read_app_json
 from seaway.build.errors import BuildError
 from seaway.build.procfile import parse_procfile
 from seaway.build.python import choose_interpreter
@@ -27,6 +28,7 @@ class BuiltSlug:
     python_version: str
     process_types: dict[str, str]
     deps_key: str
+    app_json: dict[str, Any]
 
 
 def read_process_types(app_dir: Path) -> dict[str, str]:
@@ -66,6 +68,7 @@ class Builder:
         extract_source(source, app_dir)
         deps.detect_python_app(app_dir)
         process_types = read_process_types(app_dir)
+        app_json = read_app_json(app_dir)
         emit("-----> Python app detected")
         interpreter = choose_interpreter(app_dir, lambda text: emit(f" !     Warning: {text}"))
         emit(f"-----> Using Python {interpreter.version_text} ({interpreter.path})")
@@ -91,4 +94,4 @@ class Builder:
         size = slug.tree_size(final)
         emit(f"-----> Slug {digest[:12]} ready ({size / 1e6:.1f} MB)")
         emit(f"-----> Build finished in {time.monotonic() - started:.1f}s")
-        return BuiltSlug(digest, final, size, interpreter.version_text, process_types, deps_key)
+        return BuiltSlug(digest, final, size, interpreter.version_text, process_types, deps_key, app_json)

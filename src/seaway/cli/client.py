@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +27,9 @@ class ApiClient:
         saved = read_credentials(settings.credentials_path)
         self.url = os.environ.get("SEAWAY_API_URL") or saved.get("SEAWAY_API_URL") or settings.api_url
         self.token = os.environ.get("SEAWAY_API_TOKEN") or saved.get("SEAWAY_API_TOKEN") or ""
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"X-Seaway-Author": os.environ.get("SEAWAY_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
         self.http = httpx.Client(base_url=self.url, headers=headers,
                                  timeout=httpx.Timeout(60, read=None))
 

@@ -156,6 +156,50 @@ def config_set(pairs: tuple[str, ...], app: str | None) -> None:
     click.echo(f"Setting {', '.join(changes)} and restarting {name}... done, v{result['release']}")
 
 
+@cli.command("config:get")
+@click.argument("key")
+@app_option
+def config_get(key: str, app: str | None) -> None:
+    """Print one config var's value."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/config")
+    if key not in data:
+        raise click.ClickException(f"No config var named {key}. Set it with `seaway config:set {key}=VALUE`.")
+    click.echo(data[key])
+
+
+@cli.command("config:unset")
+@click.argument("keys", nargs=-1, required=True)
+@app_option
+def config_unset(keys: tuple[str, ...], app: str | None) -> None:
+    """Remove config vars (makes a new release and restarts dynos)."""
+    name = resolve_app(app)
+    result = client().job("PATCH", f"/apps/{name}/config", json={key: None for key in keys})
+    click.echo(f"Unsetting {', '.join(keys)} and restarting {name}... done, v{result['release']}")
+
+
+@cli.command("apps:settings")
+@click.argument("pairs", nargs=-1)
+@app_option
+@json_option
+def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> None:
+    """Show or change per-app settings: boot_timeout=SECONDS stop_timeout=SECONDS (`default` resets)."""
+    name = resolve_app(app)
+    if pairs:
+        values: dict[str, int | None] = {}
+        for pair in pairs:
+            key, sep, value = pair.partition("=")
+            if not sep or not (value.isdigit() or value == "default"):
+                raise click.UsageError(f"{pair!r} is not KEY=SECONDS. Example: seaway apps:settings boot_timeout=120")
+            values[key] = None if value == "default" else int(value)
+        data = client().request("PATCH", f"/apps/{name}/settings", json=values)
+    else:
+        data = client().request("GET", f"/apps/{name}/settings")
+    if as_json:
+        return print_json(data)
+    for key, value in data.items():
+        click.echo(f"{key + ':':<14}{value}")
+
+
 # -- deploy, release history, dynos --------------------------------------------------
 @cli.command("deploy")
 @click.argument("directory", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -179,8 +223,53 @@ def releases(app: str | None, as_json: bool) -> None:
     data = client().request("GET", f"/apps/{resolve_app(app)}/releases")
     if as_json:
         return print_json(data)
-    print_table(["Version", "Description", "Status", "Created"],
-                [[f"v{r['version']}", r["description"], r["status"], r["created_at"][:19]] for r in data])
+    click.echo(f"=== {resolve_app(app)} Releases")
+    print_table(["Version", "Description", "Status", "Author", "Created"],
+                [[f"v{r['version']}", r["description"], "current" if r["current"] else r["status"], r["author"],
+                  r["created_at"][:19].replace("T", " ")] for r in data])
+
+
+def _version_arg(version: str | None) -> str:
+    return "current" if version is None else version.lstrip("vV")
+
+
+@cli.command("releases:info")
+@click.argument("version", required=False)
+@app_option
+@json_option
+def releases_info(version: str | None, app: str | None, as_json: bool) -> None:
+    """Show a release (default: the current one)."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/releases/{_version_arg(version)}")
+    if as_json:
+        return print_json(data)
+    click.echo(f"=== Release v{data['version']}")
+    status = f"{data['status']} (current)" if data["current"] else data["status"]
+    for label, value in [("By", data["author"]), ("Change", data["description"]), ("When", data["created_at"]),
+                         ("Status", status), ("Slug", data["slug"] or "none"),
+                         ("Config vars", ", ".join(data["config_vars"]) or "none")]:
+        click.echo(f"{label + ':':<13}{value}")
+
+
+@cli.command("releases:output")
+@click.argument("version", required=False)
+@app_option
+def releases_output(version: str | None, app: str | None) -> None:
+    """Show the release phase's output of a release (default: the current one)."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/releases/{_version_arg(version)}")
+    click.echo(data["output"] or f"v{data['version']} has no release output.")
+
+
+@cli.command("rollback")
+@click.argument("version", required=False)
+@app_option
+def rollback(version: str | None, app: str | None) -> None:
+    """Roll back to an earlier release's code and config vars (default: the previous good one), no rebuild."""
+    name = resolve_app(app)
+    number = None if version is None else int(_version_arg(version)) if _version_arg(version).isdigit() else None
+    if version is not None and number is None:
+        raise click.UsageError(f"{version!r} is not a release version like v3.")
+    result = client().job("POST", f"/apps/{name}/releases/rollback", json={"version": number})
+    click.echo(f"Rolled back {name} to v{result['rollback_of']}: now v{result['release']}")
 
 
 @cli.command("ps")
@@ -196,9 +285,44 @@ def ps(app: str | None, as_json: bool) -> None:
         return
     rows = []
     for d in data:
-        state = d["state"] if d["exit_code"] is None else f"{d['state']} (exit {d['exit_code']})"
-        rows.append([d["name"], state, f"v{d['release']}", d["command"]])
-    print_table(["Dyno", "State", "Release", "Command"], rows)
+        state = d["state"] if d["state"] != "crashed" else f"crashed (exit {d['exit_code']})"
+        rows.append([d["name"], state, d["since"][:19].replace("T", " "), f"v{d['release']}", str(d["restarts"]),
+                     d["command"]])
+    print_table(["Dyno", "State", "Since", "Release", "Restarts", "Command"], rows)
+
+
+@cli.command("ps:scale")
+@click.argument("pairs", nargs=-1, required=True)
+@app_option
+def ps_scale(pairs: tuple[str, ...], app: str | None) -> None:
+    """Scale process types: web=2 worker=1 (0 stops a type)."""
+    name = resolve_app(app)
+    quantities = {}
+    for pair in pairs:
+        kind, sep, count = pair.partition("=")
+        if not sep or not count.isdigit():
+            raise click.UsageError(f"{pair!r} is not TYPE=N. Example: seaway ps:scale web=2 worker=1")
+        quantities[kind] = int(count)
+    client().job("PATCH", f"/apps/{name}/formation", json=quantities)
+
+
+@cli.command("ps:restart")
+@click.argument("target", required=False)
+@app_option
+def ps_restart(target: str | None, app: str | None) -> None:
+    """Restart all dynos, one process type (web) or one dyno (web.1), without downtime."""
+    name = resolve_app(app)
+    client().job("POST", f"/apps/{name}/dynos/restart", json={"target": target})
+
+
+@cli.command("ps:stop")
+@click.argument("dyno")
+@app_option
+def ps_stop(dyno: str, app: str | None) -> None:
+    """Stop one dyno (the formation starts it again)."""
+    name = resolve_app(app)
+    client().request("POST", f"/apps/{name}/dynos/{dyno}/stop")
+    click.echo(f"Stopping {dyno} on {name}... done")
 
 
 @cli.command("logs")
@@ -232,6 +356,17 @@ def run(app: str | None, command: tuple[str, ...]) -> None:
     result = client().job("POST", f"/apps/{name}/dynos", json={"command": text})
     code = result["exit_code"]
     sys.exit(1 if code is None else code)
+
+
+@cli.command("run:detached", context_settings={"ignore_unknown_options": True})
+@app_option
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def run_detached(app: str | None, command: tuple[str, ...]) -> None:
+    """Run a one-off dyno in the background; its output goes to the log."""
+    name = resolve_app(app)
+    text = command[0] if len(command) == 1 else shlex.join(command)
+    result = client().request("POST", f"/apps/{name}/dynos/detached", json={"command": text})
+    click.echo(f"Running `{text}` on {name}... up, {result['name']}\nRun `seaway logs -a {name}` to see its output.")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,9 @@ class DynoSpec:
     env: dict[str, str] = field(default_factory=dict)
     web: bool = False  # gets a PORT and an address the router can reach
     user: str | None = None
+    boot_timeout: float = 60  # a web dyno must bind $PORT (and pass its health checks) within this
+    stop_timeout: float = 30  # SIGTERM, then SIGKILL after this
+    healthchecks: tuple[dict[str, Any], ...] = ()  # HTTP checks from app.json, web dynos only
 
     @property
     def name(self) -> str:

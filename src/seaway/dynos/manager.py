@@ -1,103 +1,214 @@
-"""The dyno manager: starts a release's dynos, waits until they are up, swaps and stops them."""
+"""The dyno manager: supervises each app's formation.
+
+A Slot is one member of a formation (web.1, worker.2) and the process currently filling it.
+New releases start a whole new set of slots and switch to it only when every one is up; a slot
+whose process crashes is restarted with exponential backoff (1 s doubling, capped at 5 min,
+reset after 10 min up), and its web address leaves the router meanwhile.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from seaway.dynos.backend import Backend, Dyno, DynoSpec
+from seaway.dynos.health import wait_until_up
 from seaway.logs import LogStore
+
+FIRST_BACKOFF, MAX_BACKOFF, STABLE_AFTER = 1.0, 300.0, 600.0
 
 
 class DynoBootError(Exception):
-    """A dyno of a new release did not come up; the message says which and why."""
+    """A dyno of a new set did not come up; the message says which and why."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(eq=False)
+class Slot:
+    spec: DynoSpec
+    dyno: Dyno
+    state: str = "starting"  # starting / up / crashed / stopping / stopped
+    since: datetime = field(default_factory=_now)
+    restarts: int = 0
+    exit_code: int | None = None
+    backoff: float = FIRST_BACKOFF
+    retry_at: float | None = None  # monotonic time of the next restart, when crashed
+    up_at: float | None = None  # monotonic time it last came up
+
+    def set_state(self, state: str) -> None:
+        self.state, self.since = state, _now()
 
 
 class DynoManager:
-    def __init__(self, backend: Backend, logs: LogStore, boot_timeout: float, stop_timeout: float) -> None:
-        self.backend, self.logs = backend, logs
-        self.boot_timeout, self.stop_timeout = boot_timeout, stop_timeout
-        self._running: dict[str, list[Dyno]] = {}
-        self._retiring: set[int] = set()
-        self._retirements: list[threading.Thread] = []
+    def __init__(self, backend: Backend, logs: LogStore, settle: float = 2.0,
+                 on_change: Callable[[str], None] | None = None) -> None:
+        self.backend, self.logs, self.settle = backend, logs, settle
+        self.on_change = on_change or (lambda _app: None)  # the app's set of up web dynos changed
+        self._running: dict[str, list[Slot]] = {}
         self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._retirements: list[threading.Thread] = []
+        threading.Thread(target=self._supervise, daemon=True, name="dyno-supervisor").start()
+
+    def _log(self, spec: DynoSpec, message: str) -> None:
+        self.logs.append(spec.app, f"seaway[{spec.name}]", message)
 
     # -- starting ----------------------------------------------------------
-    def _start(self, spec: DynoSpec, on_line: Callable[[str], None] | None = None) -> Dyno:
-        self.logs.append(spec.app, f"seaway[{spec.name}]", f"Starting process with command `{spec.command}`")
+    def _launch(self, spec: DynoSpec, on_line: Callable[[str], None] | None = None) -> Dyno:
+        self._log(spec, f"Starting process with command `{spec.command}`")
         sink = on_line or (lambda line: self.logs.append(spec.app, f"app[{spec.name}]", line))
         holder: list[Dyno] = []
         dyno = self.backend.start(spec, sink, on_exit=lambda code: self._exited(holder, code))
         holder.append(dyno)
         return dyno
 
-    def _exited(self, holder: list[Dyno], code: int) -> None:
-        """Report a running dyno that exited on its own (not one being stopped) as crashed."""
-        with self._lock:
-            dyno = holder[0] if holder else None
-            crashed = (dyno is not None and id(dyno) not in self._retiring
-                       and any(d is dyno for d in self._running.get(dyno.spec.app, [])))
-        if crashed:
-            assert dyno is not None
-            self.logs.append(dyno.spec.app, f"seaway[{dyno.spec.name}]", f"Process exited with status {code}")
-            self.logs.append(dyno.spec.app, f"seaway[{dyno.spec.name}]", "State changed from up to crashed")
+    def start_formation(self, specs: list[DynoSpec]) -> list[Slot]:
+        """Start every dyno and wait until all are up (web: bound and healthy; others: still running)."""
+        slots = [Slot(spec, self._launch(spec)) for spec in specs]
+        if not slots:
+            return []
+        with ThreadPoolExecutor(max_workers=len(slots)) as pool:
+            outcomes = list(pool.map(lambda s: wait_until_up(s.dyno, self.settle), slots))
+        failures = [failure for failure in outcomes if failure]
+        if failures:
+            for slot, failure in zip(slots, outcomes, strict=True):
+                if failure:
+                    self._log(slot.spec, failure)
+            self.stop(slots)
+            raise DynoBootError("; ".join(failures))
+        for slot in slots:
+            self._became_up(slot)
+        return slots
 
-    def start_formation(self, specs: list[DynoSpec]) -> list[Dyno]:
-        """Start every dyno and wait until each web dyno binds its port; all or nothing."""
-        started = [self._start(spec) for spec in specs]
-        for dyno in started:
-            if dyno.address is None or dyno.wait_until_bound(self.boot_timeout):
-                continue
-            code = dyno.exit_code()
-            name = dyno.spec.name
-            if code is None:
-                reason = (f"Error R10 (Boot timeout) -> {name} failed to bind to $PORT within "
-                          f"{self.boot_timeout:g} seconds of launch")
-            else:
-                reason = f"{name} exited with status {code} before binding to $PORT"
-            self.logs.append(dyno.spec.app, f"seaway[{name}]", reason)
-            self.stop(started)
-            raise DynoBootError(reason)
-        for dyno in started:
-            self.logs.append(dyno.spec.app, f"seaway[{dyno.spec.name}]", "State changed from starting to up")
-        return started
+    def _became_up(self, slot: Slot) -> None:
+        slot.set_state("up")
+        slot.up_at = time.monotonic()
+        self._log(slot.spec, "State changed from starting to up")
 
     def run_one_off(self, spec: DynoSpec, on_line: Callable[[str], None], timeout: float | None = None) -> int | None:
         """Run a one-off dyno to completion; its exit status, or None if it was stopped at `timeout`."""
-        dyno = self._start(spec, on_line)
+        dyno = self._launch(spec, on_line)
         code = dyno.wait(timeout)
         if code is None:
-            dyno.stop(self.stop_timeout)
+            self._log(spec, f"Stopping: still running after {timeout:g} seconds")
+            dyno.stop(spec.stop_timeout)
             return None
-        self.logs.append(spec.app, f"seaway[{spec.name}]", f"Process exited with status {code}")
+        self._log(spec, f"Process exited with status {code}")
         return code
 
-    # -- switching and stopping --------------------------------------------
-    def switch(self, app: str, dynos: list[Dyno]) -> list[Dyno]:
-        """Make `dynos` the app's running set; return the ones they replace."""
-        with self._lock:
-            old = self._running.get(app, [])
-            self._running[app] = dynos
-            self._retiring.update(id(d) for d in old)
-            return old
+    def start_detached(self, spec: DynoSpec) -> Dyno:
+        """A one-off whose output goes to the log; nobody waits for it."""
+        dyno = self._launch(spec)
+        threading.Thread(target=lambda: self._log(spec, f"Process exited with status {dyno.wait()}"),
+                         daemon=True).start()
+        return dyno
 
-    def stop(self, dynos: list[Dyno]) -> None:
-        """Stop dynos in parallel: SIGTERM, then SIGKILL after the stop timeout."""
+    # -- crashes and restarts ------------------------------------------------
+    def _slot_of(self, dyno: Dyno) -> Slot | None:
+        for slot in self._running.get(dyno.spec.app, []):
+            if slot.dyno is dyno:
+                return slot
+        return None
+
+    def _exited(self, holder: list[Dyno], code: int) -> None:
         with self._lock:
-            self._retiring.update(id(d) for d in dynos)
-        threads = [threading.Thread(target=d.stop, args=(self.stop_timeout,)) for d in dynos]
+            slot = self._slot_of(holder[0]) if holder else None
+        if slot is not None:
+            self._crashed(slot, code)
+
+    def _crashed(self, slot: Slot, code: int | None) -> None:
+        """A live slot's process exited on its own: schedule its restart with backoff."""
+        with self._lock:
+            if slot.state not in ("starting", "up") or self._slot_of(slot.dyno) is not slot:
+                return
+            was_up = slot.state == "up"
+            if slot.up_at is not None and time.monotonic() - slot.up_at >= STABLE_AFTER:
+                slot.backoff = FIRST_BACKOFF
+            slot.exit_code = code
+            slot.set_state("crashed")
+            slot.retry_at = time.monotonic() + slot.backoff
+            delay, slot.backoff = slot.backoff, min(slot.backoff * 2, MAX_BACKOFF)
+        self._log(slot.spec, f"Process exited with status {code}")
+        self._log(slot.spec, f"State changed from {'up' if was_up else 'starting'} to crashed; "
+                             f"restarting in {delay:g}s")
+        if slot.spec.web:
+            self.on_change(slot.spec.app)
+        self._wake.set()
+
+    def _supervise(self) -> None:
+        while not self._closing.is_set():
+            self._wake.wait(0.5)
+            self._wake.clear()
+            now = time.monotonic()
+            with self._lock:
+                due = [s for slots in self._running.values() for s in slots
+                       if s.state == "crashed" and s.retry_at is not None and s.retry_at <= now]
+                for slot in due:
+                    slot.retry_at = None
+            for slot in due:
+                threading.Thread(target=self._restart, args=(slot,), daemon=True).start()
+
+    def _restart(self, slot: Slot) -> None:
+        with self._lock:
+            if self._slot_of(slot.dyno) is not slot or self._closing.is_set():
+                return
+            slot.restarts += 1
+            slot.set_state("starting")
+            slot.dyno = self._launch(slot.spec)
+        failure = wait_until_up(slot.dyno, self.settle)
+        if failure is None:
+            self._became_up(slot)
+            if slot.spec.web:
+                self.on_change(slot.spec.app)
+        else:  # it exited, or never came up: stop what is left; either way it counts as a crash
+            self._log(slot.spec, failure)
+            self._crashed(slot, slot.dyno.stop(slot.spec.stop_timeout))
+
+    # -- switching and stopping --------------------------------------------
+    def switch(self, app: str, slots: list[Slot]) -> list[Slot]:
+        """Make `slots` the app's live set; return the ones no longer in it (no longer supervised)."""
+        with self._lock:
+            gone = [slot for slot in self._running.get(app, []) if slot not in slots]
+            self._running[app] = slots
+            for slot in gone:
+                slot.set_state("stopping")
+            return gone
+
+    def stop(self, slots: list[Slot]) -> None:
+        """Stop dynos in parallel: SIGTERM to each process group, SIGKILL after its stop timeout."""
+        for slot in slots:
+            slot.set_state("stopping")
+        threads = [threading.Thread(target=s.dyno.stop, args=(s.spec.stop_timeout,)) for s in slots]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        with self._lock:
-            self._retiring.difference_update(id(d) for d in dynos)
-        for dyno in dynos:
-            self.logs.append(dyno.spec.app, f"seaway[{dyno.spec.name}]", f"Stopped (v{dyno.spec.release})")
+        for slot in slots:
+            slot.set_state("stopped")
+            self._log(slot.spec, f"Stopped (v{slot.spec.release})")
 
-    def retire(self, dynos: list[Dyno]) -> None:
-        """Stop replaced dynos in the background: the new release serves meanwhile."""
-        thread = threading.Thread(target=self.stop, args=(dynos,), name="retire")
+    def kill(self, app: str, name: str) -> bool:
+        """ps:stop: stop one dyno's process now; being part of the formation, it is started again."""
+        slot = next((s for s in self.slots(app) if s.spec.name == name), None)
+        if slot is None:
+            return False
+        self._log(slot.spec, "Stopping process on request (ps:stop)")
+        slot.dyno.stop(slot.spec.stop_timeout)  # the exit is handled like a crash: restarted after the backoff
+        return True
+
+    def retire(self, slots: list[Slot]) -> None:
+        """Stop replaced dynos in the background: the new ones serve meanwhile."""
+        if not slots:
+            return
+        thread = threading.Thread(target=self.stop, args=(slots,), name="retire")
         with self._lock:
             self._retirements = [t for t in self._retirements if t.is_alive()] + [thread]
         thread.start()
@@ -108,6 +219,8 @@ class DynoManager:
             self._running.pop(app, None)
 
     def stop_all(self) -> None:
+        self._closing.set()
+        self._wake.set()
         threads = [threading.Thread(target=self.stop_app, args=(app,)) for app in list(self._running)]
         for thread in threads:
             thread.start()
@@ -115,9 +228,9 @@ class DynoManager:
             thread.join()
 
     # -- reading -----------------------------------------------------------
-    def dynos(self, app: str) -> list[Dyno]:
+    def slots(self, app: str) -> list[Slot]:
         with self._lock:
             return list(self._running.get(app, []))
 
     def web_addresses(self, app: str) -> list[tuple[str, int]]:
-        return [d.address for d in self.dynos(app) if d.address and d.exit_code() is None]
+        return [s.dyno.address for s in self.slots(app) if s.state == "up" and s.dyno.address]

@@ -1,19 +1,27 @@
-"""Making releases and putting them live: release phase first, then new dynos, then the switch."""
+"""Making releases and putting them live: release phase first, then new dynos, then the switch.
+
+Every change of what runs (deploy, config change, add-on, rollback, scale, restart) goes through
+here, one at a time per app: all or nothing, and the release that serves keeps serving on failure.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
+from seaway.dynos.manager import Slot
 from seaway.logs import LogStore
 from seaway.release.environment import dyno_environment
 from seaway.router import AppRoute, NginxRouter
-from seaway.store import Store
+from seaway.settings import Settings
+from seaway.store import Store, StoreError
 from seaway.store.models import App, Release, Slug
 
 Emit = Callable[[str], None]
+ONE_OFF_TYPES = ("release", "run")
 
 
 class ReleaseFailed(Exception):
@@ -21,86 +29,111 @@ class ReleaseFailed(Exception):
 
 
 class Releaser:
-    def __init__(self, store: Store, dynos: DynoManager, router: NginxRouter, logs: LogStore, web_concurrency: int) -> None:
-        self.store, self.dynos, self.router, self.logs = store, dynos, router, logs
-        self.web_concurrency = web_concurrency
+    def __init__(self, store: Store, dynos: DynoManager, router: NginxRouter, logs: LogStore, settings: Settings) -> None:
+        self.store, self.dynos, self.router, self.logs, self.settings = store, dynos, router, logs, settings
         self._app_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._one_off_counter: defaultdict[str, int] = defaultdict(int)
 
-    def app_lock(self, app: str) -> threading.Lock:
-        """One deploy, config change or restart per app at a time; different apps in parallel."""
-        return self._app_locks[app]
+    @contextmanager
+    def app_lock(self, app: str) -> Iterator[None]:
+        """One deploy, rollback, config change, scale or restart per app at a time; others wait their turn."""
+        with self._app_locks[app]:
+            yield
 
-    # -- specs ---------------------------------------------------------------
-    def _specs(self, app: App, release: Release, slug: Slug) -> list[DynoSpec]:
-        env = dyno_environment(release.config, self.web_concurrency)
+    # -- what a release runs ------------------------------------------------------
+    def _live(self, app: App) -> tuple[Release, Slug] | None:
+        release = self.store.current_release(app)
+        slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
+        return (release, slug) if release and slug else None
+
+    def spec(self, app: App, release: Release, slug: Slug, process_type: str, index: int, command: str) -> DynoSpec:
+        web = process_type == "web"
+        return DynoSpec(
+            app.name, release.version, process_type, index, command, slug.digest,
+            dyno_environment(release.config, self.settings.web_concurrency), web=web,
+            boot_timeout=app.boot_timeout or self.settings.boot_timeout,
+            stop_timeout=app.stop_timeout or self.settings.stop_timeout,
+            healthchecks=tuple(slug.app_json.get("healthchecks", {}).get("web", [])) if web else (),
+        )
+
+    def formation_specs(self, app: App, release: Release, slug: Slug, only: str | None = None) -> list[DynoSpec]:
         specs = []
         for process_type, quantity in sorted(self.store.formation(app).items()):
             command = slug.process_types.get(process_type)
-            if command is None or process_type == "release":
+            if command is None or process_type in ONE_OFF_TYPES or only not in (None, process_type):
                 continue
-            for index in range(1, quantity + 1):
-                specs.append(DynoSpec(app.name, release.version, process_type, index, command, slug.digest,
-                                      env, web=process_type == "web"))
+            specs += [self.spec(app, release, slug, process_type, i, command) for i in range(1, quantity + 1)]
         return specs
 
-    def one_off_spec(self, app: App, command: str, kind: str = "run") -> DynoSpec:
-        release = self.store.current_release(app)
-        slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
-        if release is None or slug is None:
+    def one_off_spec(self, app: App, command: str) -> DynoSpec:
+        live = self._live(app)
+        if live is None:
             raise ReleaseFailed(f"{app.name} has no deployed code yet. Deploy it first with `seaway deploy -a {app.name}`.")
         self._one_off_counter[app.name] += 1
-        index = 1 if kind == "release" else self._one_off_counter[app.name]
-        env = dyno_environment(release.config, self.web_concurrency)
-        return DynoSpec(app.name, release.version, kind, index, command, slug.digest, env)
+        return self.spec(app, *live, "run", self._one_off_counter[app.name], command)
 
     # -- releasing -------------------------------------------------------------
-    def create(self, app: App, slug: Slug | None, description: str, emit: Emit) -> Release:
-        """Record Release vN for `slug` (or the current release's slug) with today's config, and put it live."""
+    def create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str = "admin",
+               rollback_of: int | None = None, config: dict[str, str] | None = None) -> Release:
+        """Record Release vN for `slug` (default: the live one) with the app's config vars, and put it live."""
         with self.app_lock(app.name):
-            if slug is None:
-                current = self.store.current_release(app)
-                slug = self.store.slug(current.slug_digest) if current and current.slug_digest else None
-            release = self.store.create_release(app, slug.digest if slug else None, self.store.config(app), description)
-            self.logs.append(app.name, "seaway", f"Release v{release.version} created: {description}")
-            output: list[str] = []
+            return self._create(app, slug, description, emit, author, rollback_of, config)
 
-            def record(line: str) -> None:
-                output.append(line)
-                emit(line)
+    def _create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str,
+                rollback_of: int | None, config: dict[str, str] | None) -> Release:
+        app = self.store.app(app.name)
+        live = self._live(app)
+        slug = slug or (live[1] if live else None)
+        if config is not None:
+            self.store.replace_config(app, config)
+        release = self.store.create_release(app, slug.digest if slug else None, self.store.config(app), description,
+                                            author, rollback_of)
+        self.logs.append(app.name, "seaway", f"Release v{release.version} created by {author}: {description}")
+        output: list[str] = []
 
-            try:
-                if slug is not None:
-                    self._go_live(app, release, slug, record)
-            except ReleaseFailed as failure:
-                record(f" !     Release v{release.version} failed: {failure}")
-                self.store.finish_release(release, "failed", "\n".join(output))
-                self.logs.append(app.name, "seaway", f"Release v{release.version} failed: {failure}")
-                raise
-            self.store.finish_release(release, "succeeded", "\n".join(output))
-            self.logs.append(app.name, "seaway", f"Release v{release.version} is live")
-            return release
+        def record(line: str) -> None:
+            output.append(line)
+            emit(line)
 
-    def _go_live(self, app: App, release: Release, slug: Slug, emit: Emit) -> None:
-        serving = self.store.current_release(app)
-        still = f"v{serving.version} is still serving." if serving and serving.slug_digest else "Nothing was switched."
+        try:
+            if slug is not None:
+                still = f"v{live[0].version} is still serving." if live else "Nothing was switched."
+                self._go_live(app, release, slug, record, still)
+        except ReleaseFailed as failure:
+            record(f" !     Release v{release.version} failed: {failure}")
+            self.store.finish_release(release, "failed", "\n".join(output))
+            self.logs.append(app.name, "seaway", f"Release v{release.version} failed: {failure}")
+            raise
+        self.store.finish_release(release, "succeeded", "\n".join(output))
+        self.logs.append(app.name, "seaway", f"Release v{release.version} is live")
+        return self.store.release(app, release.version)
+
+    def _go_live(self, app: App, release: Release, slug: Slug, emit: Emit, still: str) -> None:
         release_command = slug.process_types.get("release")
         if release_command:
             self._release_phase(app, release, slug, release_command, emit, still)
-        emit(f"-----> Starting dynos for v{release.version}")
+        specs = self.formation_specs(app, release, slug)
+        emit(f"-----> Starting {len(specs)} dyno(s) for v{release.version}")
         try:
-            new = self.dynos.start_formation(self._specs(app, release, slug))
+            new = self.dynos.start_formation(specs)
         except DynoBootError as error:
             raise ReleaseFailed(f"{error}. {still}") from error
-        old = self.dynos.switch(app.name, new)
-        self.router.update(AppRoute(app.name, self.dynos.web_addresses(app.name)))
-        emit(f"-----> v{release.version} is serving" + (f"; stopping {len(old)} old dyno(s)" if old else ""))
+        self._switch(app.name, new, emit)
+
+    def _switch(self, app: str, new: list[Slot], emit: Emit | None = None) -> None:
+        """The new set serves: route to it, wait until nginx finished the requests in flight, stop the old set."""
+        old = self.dynos.switch(app, new)
+        self.route(app)
+        if emit:
+            emit(f"-----> Switched to v{new[0].spec.release}" if new else "-----> No dynos in the formation")
         self.dynos.retire(old)
+
+    def route(self, app: str) -> None:
+        self.router.update(AppRoute(app, self.dynos.web_addresses(app)))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:
         emit(f"-----> Running release command: {command}")
-        env = dyno_environment(release.config, self.web_concurrency)
-        spec = DynoSpec(app.name, release.version, "release", 1, command, slug.digest, env)
+        spec = self.spec(app, release, slug, "release", 1, command)
 
         def log_and_emit(line: str) -> None:
             self.logs.append(app.name, "release[release.1]", line)
@@ -110,18 +143,99 @@ class Releaser:
         if code != 0:
             raise ReleaseFailed(f"the release command `{command}` exited with status {code}. {still}")
 
+    # -- rollback ----------------------------------------------------------------
+    def rollback(self, app: App, version: int | None, emit: Emit, author: str, addon_vars: set[str]) -> Release:
+        """A new release with an earlier release's slug and config vars (add-on vars stay as they are)."""
+        with self.app_lock(app.name):
+            current = self.store.current_release(self.store.app(app.name))
+            target = self._rollback_target(app, current, version)
+            slug = self.store.slug(target.slug_digest) if target.slug_digest else None
+            if slug is None:
+                raise StoreError(f"v{target.version} has no code to roll back to (it was made before the first deploy).")
+            config = {k: v for k, v in target.config.items() if k not in addon_vars}
+            config.update({k: v for k, v in self.store.config(app).items() if k in addon_vars})
+            emit(f"-----> Rolling back {app.name} to v{target.version}")
+            return self._create(app, slug, f"Rollback to v{target.version}", emit, author, target.version, config)
+
+    def _rollback_target(self, app: App, current: Release | None, version: int | None) -> Release:
+        if version is not None:
+            target = self.store.release(app, version)
+            if target.status != "succeeded":
+                raise StoreError(f"v{version} {target.status}; roll back to a release that succeeded "
+                                 "(see `seaway releases`).", 422)
+            return target
+        earlier = [r for r in self.store.releases(app)  # newest first
+                   if current and r.version < current.version and r.status == "succeeded" and r.slug_digest]
+        if not earlier:
+            raise StoreError(f"{app.name} has no earlier release to roll back to.", 422)
+        return earlier[0]
+
+    # -- formation ---------------------------------------------------------------
     def restore(self, app: App) -> None:
         """Bring back the app's current release after a daemon start (no release phase: it already ran)."""
         with self.app_lock(app.name):
-            release = self.store.current_release(app)
-            slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
-            if release is None or slug is None:
-                self.router.update(AppRoute(app.name))
-                return
+            app = self.store.app(app.name)
+            live = self._live(app)
+            new: list[Slot] = []
+            if live:
+                try:
+                    new = self.dynos.start_formation(self.formation_specs(app, *live))
+                except DynoBootError as error:
+                    self.logs.append(app.name, "seaway", f"Could not bring back v{live[0].version}: {error}")
+            self._switch(app.name, new)
+
+    def restart(self, app: App, target: str | None, emit: Emit) -> int:
+        """Replace dynos (all, one process type, or one dyno) with fresh ones, without downtime."""
+        with self.app_lock(app.name):
+            app = self.store.app(app.name)
+            live = self._live(app)
+            slots = self.dynos.slots(app.name)
+            chosen = [s for s in slots if target in (None, s.spec.process_type, s.spec.name)]
+            if live is None or not chosen:
+                raise StoreError(f"No dynos matching {target!r} on {app.name}; see `seaway ps`." if target
+                                 else f"{app.name} has no dynos running.", 404)
+            fresh = [self.spec(app, *live, s.spec.process_type, s.spec.index, s.spec.command) for s in chosen]
             try:
-                new = self.dynos.start_formation(self._specs(app, release, slug))
+                replacements = self.dynos.start_formation(fresh)
             except DynoBootError as error:
-                self.logs.append(app.name, "seaway", f"Could not bring back v{release.version}: {error}")
-                new = []
-            self.dynos.switch(app.name, new)
-            self.router.update(AppRoute(app.name, self.dynos.web_addresses(app.name)))
+                raise ReleaseFailed(f"Restart failed: {error}. The running dynos were left as they were.") from error
+            by_name = {slot.spec.name: slot for slot in replacements}
+            self._switch(app.name, [by_name.get(s.spec.name, s) for s in slots])
+            emit(f"Restarted {', '.join(sorted(by_name))}")
+            self.logs.append(app.name, "seaway", f"Restarted {', '.join(sorted(by_name))}")
+            return len(replacements)
+
+    def scale(self, app: App, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
+        with self.app_lock(app.name):
+            app = self.store.app(app.name)
+            live = self._live(app)
+            if live is not None:
+                unknown = sorted(set(quantities) - set(live[1].process_types) - set(self.store.formation(app)))
+                if unknown:
+                    raise StoreError(f"No such process type {', '.join(unknown)} in the Procfile of v{live[0].version}. "
+                                     f"Types: {', '.join(sorted(t for t in live[1].process_types if t != 'release'))}.", 422)
+            before = self.store.formation(app)
+            formation = self.store.scale(app, quantities)
+            if live is not None:
+                try:
+                    self._reconcile(app, live, formation)
+                except ReleaseFailed:
+                    self.store.scale(app, {**{t: 0 for t in quantities if t not in before}, **before})
+                    raise
+            self.logs.append(app.name, "seaway", "Scaled to " + ", ".join(f"{t}={n}" for t, n in sorted(formation.items())))
+            emit("Scaled to " + ", ".join(f"{t}={n}" for t, n in sorted(formation.items())))
+            return formation
+
+    def _reconcile(self, app: App, live: tuple[Release, Slug], formation: dict[str, int]) -> None:
+        """Start missing dynos (all must come up) and stop extra ones, leaving the rest untouched."""
+        slots = self.dynos.slots(app.name)
+        have = {s.spec.name for s in slots}
+        wanted = {spec.name: spec for spec in self.formation_specs(app, *live)}
+        try:
+            added = self.dynos.start_formation([spec for name, spec in wanted.items() if name not in have])
+        except DynoBootError as error:
+            raise ReleaseFailed(f"Scaling failed: {error}. The running dynos were left as they were.") from error
+        keep = [s for s in slots if s.spec.name in wanted]
+        gone = self.dynos.switch(app.name, keep + added)
+        self.route(app.name)
+        self.dynos.retire(gone)

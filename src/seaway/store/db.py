@@ -102,6 +102,11 @@ class Store:
             rows = s.scalars(select(ConfigVar).where(ConfigVar.app_id == app.id).order_by(ConfigVar.key))
             return {row.key: row.value for row in rows}
 
+    def replace_config(self, app: App, config: dict[str, str]) -> dict[str, str]:
+        """Make the app's config vars exactly `config` (a rollback restores a release's vars)."""
+        current = self.config(app)
+        return self.change_config(app, {**{key: None for key in current if key not in config}, **config})
+
     def change_config(self, app: App, changes: dict[str, str | None]) -> dict[str, str]:
         """Set (or, for None, unset) config vars; return the whole new config."""
         with self.session() as s:
@@ -154,12 +159,13 @@ class Store:
             return s.get(Slug, digest) if digest else None
 
     # -- releases --------------------------------------------------------
-    def create_release(self, app: App, slug_digest: str | None, config: dict[str, str], description: str) -> Release:
+    def create_release(self, app: App, slug_digest: str | None, config: dict[str, str], description: str,
+                       author: str = "admin", rollback_of: int | None = None) -> Release:
         with self.session() as s:
             version = (s.scalar(select(func.max(Release.version)).where(Release.app_id == app.id)) or 0) + 1
             release = Release(
-                app_id=app.id, version=version, slug_digest=slug_digest, config=config,
-                description=description, status="pending", output="",
+                app_id=app.id, version=version, slug_digest=slug_digest, config=config, description=description,
+                status="pending", output="", author=author, rollback_of=rollback_of,
             )
             s.add(release)
             return release
@@ -201,6 +207,25 @@ class Store:
         with self.session() as s:
             rows = s.scalars(select(FormationEntry).where(FormationEntry.app_id == app.id))
             return {row.process_type: row.quantity for row in rows}
+
+    def scale(self, app: App, quantities: dict[str, int]) -> dict[str, int]:
+        with self.session() as s:
+            for process_type, quantity in quantities.items():
+                row = s.get(FormationEntry, (app.id, process_type))
+                if row is None:
+                    s.add(FormationEntry(app_id=app.id, process_type=process_type, quantity=quantity))
+                else:
+                    row.quantity = quantity
+        return self.formation(app)
+
+    # -- per-app settings --------------------------------------------------
+    def update_settings(self, app: App, **values: int | None) -> App:
+        with self.session() as s:
+            row = s.get(App, app.id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+            return row
 
     # -- add-ons ---------------------------------------------------------
     def add_addon(self, app: App, name: str, service: str, config_var: str, details: dict[str, Any]) -> Addon:

@@ -23,6 +23,8 @@ class App(Base):
     name: Mapped[str] = mapped_column(String(30), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     current_release: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    boot_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the daemon's default
+    stop_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Slug(Base):
@@ -34,6 +36,7 @@ class Slug(Base):
     python_version: Mapped[str] = mapped_column(String(20))
     process_types: Mapped[dict[str, str]] = mapped_column(JSON)
     deps_key: Mapped[str] = mapped_column(String(64))
+    app_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # what the platform uses of app.json
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -59,6 +62,8 @@ class Release(Base):
     description: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     output: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str] = mapped_column(String(200), default="admin")
+    rollback_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,0 +1,219 @@
+"""Formation, supervision and all-or-nothing releases (issue 3), against a real daemon."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.daemon import Daemon, copy_app, dyno_leader_pid, wait_for
+
+
+@pytest.fixture(scope="module")
+def formation(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> str:
+    source = copy_app("formation", tmp_path_factory.mktemp("formation"))
+    daemon.cli("apps:create", "formation", cwd=source)
+    daemon.cli("config:set", "GREETING=first", cwd=source)
+    result = daemon.cli("deploy", cwd=source)
+    assert "release phase for first" in result.stdout
+    return "formation"
+
+
+def ps(daemon: Daemon, app: str) -> dict[str, dict]:
+    return {d["name"]: d for d in json.loads(daemon.cli("ps", "-a", app, "--json").stdout)}
+
+
+def releases(daemon: Daemon, app: str) -> list[dict]:
+    return json.loads(daemon.cli("releases", "-a", app, "--json").stdout)
+
+
+class Load:
+    """Bounded, constant requests through the router in a thread; counts failures."""
+
+    def __init__(self, daemon: Daemon, app: str, path: str = "/") -> None:
+        self.daemon, self.app, self.path = daemon, app, path
+        self.ok = self.failed = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 120
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                response = self.daemon.get(self.app, self.path)
+                if response.status_code == 200:
+                    self.ok += 1
+                else:
+                    self.failed += 1
+                    self.errors.append(f"{response.status_code}: {response.text[:100]}")
+            except Exception as error:  # noqa: BLE001 - any failure counts
+                self.failed += 1
+                self.errors.append(repr(error))
+            time.sleep(0.01)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def test_scale_balances_web_and_starts_workers_without_port(daemon: Daemon, formation: str) -> None:
+    daemon.cli("ps:scale", "web=2", "worker=1", "-a", formation)
+    dynos = ps(daemon, formation)
+    assert {name: d["state"] for name, d in dynos.items()} == {"web.1": "up", "web.2": "up", "worker.1": "up"}
+    answered = {daemon.get(formation).text.split()[1] for _ in range(20)}
+    assert answered == {"DYNO=web.1", "DYNO=web.2"}
+    log = daemon.cli("logs", "-a", formation, "-n", "300").stdout
+    assert "worker worker.1 up, PORT=None" in log
+    daemon.cli("ps:scale", "web=1", "worker=0", "-a", formation)
+    assert set(ps(daemon, formation)) == {"web.1"}
+    assert {daemon.get(formation).text.split()[1] for _ in range(5)} == {"DYNO=web.1"}
+
+
+def test_scale_to_unknown_type_or_crashing_type_changes_nothing(daemon: Daemon, formation: str) -> None:
+    bad = daemon.cli("ps:scale", "nosuch=1", "-a", formation, check=False)
+    assert bad.returncode != 0 and "No such process type nosuch" in bad.stderr
+    formation_before = json.loads(daemon.cli("apps:info", "-a", formation, "--json").stdout)["formation"]
+    daemon.cli("config:set", "WORKER_CRASH=boot", "-a", formation)  # workers are at 0: nothing crashes yet
+    crash = daemon.cli("ps:scale", "worker=1", "-a", formation, check=False)
+    assert crash.returncode != 0 and "worker.1 exited with status 3 during boot" in crash.stderr
+    assert json.loads(daemon.cli("apps:info", "-a", formation, "--json").stdout)["formation"] == formation_before
+    assert set(ps(daemon, formation)) == {"web.1"}
+    daemon.cli("config:unset", "WORKER_CRASH", "-a", formation)
+
+
+def test_release_whose_worker_crashes_at_boot_switches_nothing(daemon: Daemon, formation: str) -> None:
+    daemon.cli("ps:scale", "worker=1", "-a", formation)
+    live = releases(daemon, formation)[0]
+    assert live["current"]
+    failed = daemon.cli("config:set", "WORKER_CRASH=boot", "GREETING=second", "-a", formation, check=False)
+    assert failed.returncode != 0
+    assert "worker.1 exited with status 3 during boot" in failed.stderr
+    assert f"v{live['version']} is still serving" in failed.stderr
+    assert daemon.get(formation).text.endswith("GREETING=first\n")  # old config still serving
+    assert all(d["release"] == live["version"] and d["state"] == "up" for d in ps(daemon, formation).values())
+    newest = releases(daemon, formation)[0]
+    assert newest["status"] == "failed" and not newest["current"]
+    output = daemon.cli("releases:output", f"v{newest['version']}", "-a", formation).stdout
+    assert "worker crashing at boot" not in output and "during boot" in output
+    daemon.cli("config:unset", "WORKER_CRASH", "-a", formation)
+    daemon.cli("config:set", "GREETING=first", "-a", formation)
+    daemon.cli("ps:scale", "worker=0", "-a", formation)
+
+
+def test_failing_health_check_keeps_the_old_release(daemon: Daemon, formation: str) -> None:
+    failed = daemon.cli("config:set", "HEALTH_STATUS=500", "-a", formation, check=False)
+    assert failed.returncode != 0
+    assert "health check failed after 3 attempts (GET /health answered 500)" in failed.stderr
+    assert daemon.get(formation).status_code == 200
+    daemon.cli("config:unset", "HEALTH_STATUS", "-a", formation)
+
+
+def test_killed_web_dyno_is_restarted(daemon: Daemon, formation: str) -> None:
+    before = ps(daemon, formation)["web.1"]
+    os.killpg(dyno_leader_pid(daemon, formation, "web.1"), signal.SIGKILL)
+    wait_for(lambda: ps(daemon, formation)["web.1"]["restarts"] == before["restarts"] + 1
+             and ps(daemon, formation)["web.1"]["state"] == "up", timeout=20)
+    assert daemon.get(formation).status_code == 200
+    log = daemon.cli("logs", "-a", formation, "-n", "100").stdout
+    assert "Process exited with status -9" in log and "to crashed; restarting in 1s" in log
+
+
+def test_crash_looping_worker_backs_off(daemon: Daemon, formation: str) -> None:
+    daemon.cli("config:set", "WORKER_CRASH=2.5", "-a", formation)  # survives the 2 s settle, then crashes
+    daemon.cli("ps:scale", "worker=1", "-a", formation)
+    time.sleep(14)
+    worker = ps(daemon, formation)["worker.1"]
+    # 2.5 s up + 1 s, 2.5 + 2, 2.5 + 4 ... : at most 3 restarts in 14 s, however fast it crashes.
+    assert 1 <= worker["restarts"] <= 3, worker
+    log = daemon.cli("logs", "-a", formation, "-n", "400").stdout
+    assert "restarting in 1s" in log and "restarting in 2s" in log
+    daemon.cli("ps:scale", "worker=0", "-a", formation)
+    daemon.cli("config:unset", "WORKER_CRASH", "-a", formation)
+
+
+def test_stop_timeout_kills_a_process_that_ignores_sigterm(daemon: Daemon, formation: str) -> None:
+    daemon.cli("apps:settings", "stop_timeout=2", "-a", formation)
+    daemon.cli("ps:scale", "stubborn=1", "-a", formation)
+    started = time.monotonic()
+    daemon.cli("ps:scale", "stubborn=0", "-a", formation)
+    wait_for(lambda: "Stopped (v" in daemon.cli("logs", "-a", formation, "-n", "20").stdout.split("stubborn.1")[-1]
+             or "stubborn" not in str(ps(daemon, formation)), timeout=15)
+    wait_for(lambda: not any("ignoring" in p or "stubborn" in p for p in _group_cmdlines(daemon, formation)), 15)
+    assert time.monotonic() - started < 12
+    daemon.cli("apps:settings", "stop_timeout=default", "-a", formation)
+
+
+def _group_cmdlines(daemon: Daemon, app: str) -> list[str]:
+    found = []
+    prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.stubborn.".encode()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if any(i.startswith(prefix) for i in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")):
+                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
+        except OSError:
+            continue
+    return found
+
+
+def test_restart_and_deploy_under_load_fail_no_request(daemon: Daemon, formation: str, workdir: Path) -> None:
+    source = copy_app("formation", workdir)
+    daemon.cli("config:set", "BOOT_DELAY=2", "-a", formation)  # a slow-booting web process
+    with Load(daemon, formation) as load:
+        daemon.cli("ps:restart", "web", "-a", formation)
+        daemon.cli("deploy", "-a", formation, str(source))
+        daemon.cli("ps:restart", "-a", formation)
+    assert load.failed == 0, load.errors[:5]
+    assert load.ok > 20
+    daemon.cli("config:unset", "BOOT_DELAY", "-a", formation)
+
+
+def test_rollback_restores_code_and_config(daemon: Daemon, formation: str) -> None:
+    daemon.cli("config:set", "GREETING=alpha", "-a", formation)
+    alpha = releases(daemon, formation)[0]["version"]
+    daemon.cli("config:set", "GREETING=beta", "-a", formation)
+    assert daemon.get(formation).text.endswith("GREETING=beta\n")
+    result = daemon.cli("rollback", f"v{alpha}", "-a", formation)
+    assert f"Rolled back {formation} to v{alpha}" in result.stdout
+    assert daemon.get(formation).text.endswith("GREETING=alpha\n")
+    assert daemon.cli("config:get", "GREETING", "-a", formation).stdout == "alpha\n"
+    newest = releases(daemon, formation)[0]
+    assert newest["description"] == f"Rollback to v{alpha}" and newest["current"]
+    info = json.loads(daemon.cli("releases:info", "-a", formation, "--json").stdout)
+    assert info["rollback_of"] == alpha and "release phase for alpha" in info["output"]
+    default = daemon.cli("rollback", "-a", formation)  # the previous good release: beta's
+    assert "Rolled back" in default.stdout and daemon.get(formation).text.endswith("GREETING=beta\n")
+    bad = daemon.cli("rollback", "v999", "-a", formation, check=False)
+    assert bad.returncode != 0 and "Release v999 not found" in bad.stderr
+
+
+def test_run_detached_writes_to_the_log(daemon: Daemon, formation: str) -> None:
+    result = daemon.cli("run:detached", "-a", formation, "--", "echo detached-$DYNO")
+    assert "up, run." in result.stdout
+    wait_for(lambda: "detached-run." in daemon.cli("logs", "-a", formation, "-n", "50").stdout, timeout=15)
+
+
+def test_concurrent_changes_are_serialised(daemon: Daemon, formation: str) -> None:
+    results: list[int] = []
+
+    def change(value: str) -> None:
+        results.append(daemon.cli("config:set", f"PARALLEL={value}", "-a", formation).returncode)
+
+    threads = [threading.Thread(target=change, args=(str(i),)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [0, 0, 0]
+    versions = [r["version"] for r in releases(daemon, formation)[:3]]
+    assert len(set(versions)) == 3
+    assert all(r["status"] == "succeeded" for r in releases(daemon, formation)[:3])

@@ -36,3 +36,44 @@ def test_stop_and_start_again(tmp_path: Path, signum: int) -> None:
     finally:
         daemon.stop()
     assert processes_mentioning(str(daemon.home)) == []
+
+
+def test_daemon_killed_mid_deploy_recovers(tmp_path: Path) -> None:
+    """kill -9 of the daemon during a release phase: on start, that release is failed, the previous serves."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.e2e.daemon import wait_for
+
+    daemon = Daemon(tmp_path / "home")
+    daemon.start()
+    source = copy_app("formation", tmp_path)
+    daemon.cli("apps:create", "crashy-daemon", cwd=source)
+    daemon.cli("config:set", "GREETING=stable", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    stable = json.loads(daemon.cli("releases", "--json", cwd=source).stdout)[0]["version"]
+    change = subprocess.Popen([sys.executable, "-m", "seaway", "config:set", "RELEASE_SLEEP=60", "GREETING=lost"],
+                              cwd=source, env=daemon.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: "release phase for lost" in daemon.cli("logs", "-n", "30", cwd=source).stdout, timeout=30)
+    daemon.process.kill()  # the daemon only: nginx, PostgreSQL and the dynos live on as orphans
+    daemon.process.wait()
+    change.wait(30)
+    assert any("nginx" in p for p in processes_mentioning(str(daemon.home)))
+
+    daemon.start()
+    try:
+        assert daemon.get("crashy-daemon").text.endswith("GREETING=stable\n")
+        releases = json.loads(daemon.cli("releases", "--json", cwd=source).stdout)
+        assert releases[0]["status"] == "failed" and releases[0]["version"] == stable + 1
+        assert [r["version"] for r in releases if r["current"]] == [stable]
+        assert "The platform stopped while this release was in progress" in json.loads(
+            daemon.cli("releases:info", f"v{stable + 1}", "--json", cwd=source).stdout)["output"]
+        config = json.loads(daemon.cli("config", "--json", cwd=source).stdout)
+        assert config["GREETING"] == "lost"  # config vars are never lost, even those of a failed release
+        living = processes_mentioning(str(daemon.home))
+        assert len([p for p in living if "nginx: master" in p]) == 1
+        assert not [p for p in living if "RELEASE_SLEEP" in p or "time.sleep" in p]
+    finally:
+        daemon.stop()
+    assert processes_mentioning(str(daemon.home)) == []

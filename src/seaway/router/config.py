@@ -33,6 +33,7 @@ events {{
 http {{
     access_log off;
     server_tokens off;
+    keepalive_timeout 0;
     default_type application/octet-stream;
     client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;

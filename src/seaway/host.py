@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -15,10 +16,10 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
-def ensure_system_user(name: str, comment: str) -> pwd.struct_passwd:
+def ensure_system_user(name: str, comment: str) -> "RunAs":
     """The dedicated unprivileged user a child runs as when the daemon is root; created on first use."""
     try:
-        return pwd.getpwnam(name)
+        return RunAs.of(pwd.getpwnam(name))
     except KeyError:
         pass
     nologin = shutil.which("nologin") or "/usr/sbin/nologin"
@@ -27,28 +28,28 @@ def ensure_system_user(name: str, comment: str) -> pwd.struct_passwd:
          "--comment", comment, name],
         check=True, capture_output=True,
     )
-    return pwd.getpwnam(name)
+    return RunAs.of(pwd.getpwnam(name))
 
 
-def grant_traverse(path: Path, user: pwd.struct_passwd) -> None:
+def grant_traverse(path: Path, user: "RunAs") -> None:
     """Let `user` reach `path` (search permission only) through every ancestor that would stop it.
 
     An ACL entry for that one user when `setfacl` is there; the `x` bit for others otherwise."""
     for folder in reversed(path.absolute().parents):
         info = folder.stat()
-        if info.st_mode & stat.S_IXOTH or info.st_uid == user.pw_uid:
+        if info.st_mode & stat.S_IXOTH or info.st_uid == user.uid:
             continue
         setfacl = shutil.which("setfacl")
-        if setfacl and subprocess.run([setfacl, "-m", f"u:{user.pw_name}:x", str(folder)], capture_output=True).returncode == 0:
+        if setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True).returncode == 0:
             continue
         os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
 
 
-def chown_tree(path: Path, user: pwd.struct_passwd) -> None:
+def chown_tree(path: Path, user: "RunAs") -> None:
     for folder, dirs, files in os.walk(path):
-        os.chown(folder, user.pw_uid, user.pw_gid)
+        os.chown(folder, user.uid, user.gid)
         for name in dirs + files:
-            os.lchown(os.path.join(folder, name), user.pw_uid, user.pw_gid)
+            os.lchown(os.path.join(folder, name), user.uid, user.gid)
 
 
 def child_pids(parent: int) -> set[int]:
@@ -103,3 +104,43 @@ def stop_leftover(pid: int | None, command_word: str, signum: int, timeout: floa
     deadline = time.monotonic() + timeout
     while process_alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """An unprivileged user a child process runs as (only when the daemon is root)."""
+
+    name: str
+    uid: int
+    gid: int
+
+    @classmethod
+    def of(cls, user: pwd.struct_passwd) -> "RunAs":
+        return cls(user.pw_name, user.pw_uid, user.pw_gid)
+
+    def popen_kwargs(self) -> dict[str, object]:
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+
+ROOT = RunAs("root", 0, 0)
+
+
+def app_user_name(app: str) -> str:
+    return f"s-{app}"  # app names are at most 30 characters; user names at most 32
+
+
+def app_user(app: str) -> RunAs | None:
+    """The app's own system user when the daemon is root (created on first use), else None."""
+    if not is_root():
+        return None
+    return ensure_system_user(app_user_name(app), f"Seaway app {app}")
+
+
+def remove_app_user(app: str) -> None:
+    if is_root():
+        subprocess.run(["userdel", app_user_name(app)], capture_output=True)
+
+
+def grant_read(path: Path, user: RunAs) -> None:
+    """Let one user read and enter `path` (not its parents): an ACL entry."""
+    subprocess.run(["setfacl", "-m", f"u:{user.name}:rx", str(path)], check=True, capture_output=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -14,6 +13,8 @@ from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.dynos import DynoManager
 from seaway.dynos.local import LocalBackend
+from seaway.home import prepare_home
+from seaway.host import app_user, remove_app_user
 from seaway.logs import LogStore
 from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
@@ -38,8 +39,7 @@ def release_json(release: Release, current: int | None, with_output: bool = Fals
 class Platform:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        settings.home.mkdir(parents=True, exist_ok=True)
-        os.chmod(settings.home, 0o711)
+        prepare_home(settings)
         self.store = Store(settings.database_path)
         self.logs = LogStore(settings.logs_dir)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
@@ -76,6 +76,7 @@ class Platform:
     # -- apps ------------------------------------------------------------------
     def create_app(self, name: str) -> dict[str, Any]:
         app = self.store.create_app(check_app_name(name))
+        app_user(app.name)  # when root: the app's own system user, for its builds and dynos
         self.router.update(AppRoute(app.name))
         self.logs.append(app.name, "seaway", f"App {app.name} created")
         return self.app_info(app.name)
@@ -109,6 +110,7 @@ class Platform:
                     drop_database(self.postgres.admin_conninfo(), addon.details["role"], addon.details["database"])
             self.store.destroy_app(name)
             self.logs.remove(name)
+            remove_app_user(name)
 
     def ps(self, name: str) -> list[dict[str, Any]]:
         return [
@@ -196,8 +198,10 @@ class Platform:
             emit(line)
 
         self.logs.append(name, "seaway", f"Build {build.id} started")
+        run_as = app_user(name)
+        cache = self.settings.cache_dir / "apps" / name if run_as else None  # builds share no cache across users
         try:
-            built = self.builder.build(source, record)
+            built = self.builder.build(source, record, run_as, cache)
         except BuildError as error:
             record(f" !     Build failed: {error}")
             self.store.finish_build(build.id, "failed", "\n".join(output), None)

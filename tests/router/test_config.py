@@ -140,7 +140,7 @@ def test_nginx_accepts_the_config_without_apps(tmp_path: Path):
 def test_nginx_accepts_many_apps_with_a_worker_user(tmp_path: Path):
     routes = [AppRoute(f"app-{i}", [("127.0.0.1", 6000 + i)]) for i in range(20)] + [AppRoute("z-idle")]
     found = worker_user()  # what NginxRouter uses when the daemon is root; None otherwise
-    user = f"{found.pw_name} {grp.getgrgid(found.pw_gid).gr_name}" if found else None
+    user = f"{found.name} {grp.getgrgid(found.gid).gr_name}" if found else None
     result = nginx_test(render_config(routes, tmp_path, LISTEN, user), tmp_path)
     assert result.returncode == 0, result.stderr
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -10,12 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from uv import find_uv_bin
+
 from seaway.build import deps, slug
 from seaway.build.appjson import read_app_json
 from seaway.build.errors import BuildError
 from seaway.build.procfile import parse_procfile
 from seaway.build.python import choose_interpreter
 from seaway.build.source import extract_source
+from seaway.host import RunAs, grant_traverse
 
 Emit = Callable[[str], None]
 
@@ -54,14 +58,25 @@ class Builder:
     def slug_path(self, digest: str) -> Path:
         return self.slugs_dir / digest
 
-    def build(self, source: BinaryIO, emit: Emit) -> BuiltSlug:
+    def build(self, source: BinaryIO, emit: Emit, run_as: RunAs | None = None, cache_dir: Path | None = None) -> BuiltSlug:
+        """Build a slug. With `run_as` (the app's user, when the daemon is root) dependencies are
+        installed by that user into `cache_dir`, a cache of the app's own, and handed to root after."""
         workdir = self.builds_dir / uuid.uuid4().hex
+        cache = cache_dir or self.cache_dir
+        if run_as:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(cache.parent, 0o711)
+            for folder in (cache, cache / "venvs"):  # the app's own, closed to every other app
+                folder.mkdir(exist_ok=True)
+                os.chown(folder, run_as.uid, run_as.gid)
+                os.chmod(folder, 0o700)
+            grant_traverse(cache, run_as)
         try:
-            return self._build_in(workdir, source, emit)
+            return self._build_in(workdir, source, emit, run_as, cache)
         finally:
             slug.remove_tree(workdir)
 
-    def _build_in(self, workdir: Path, source: BinaryIO, emit: Emit) -> BuiltSlug:
+    def _build_in(self, workdir: Path, source: BinaryIO, emit: Emit, run_as: RunAs | None, cache: Path) -> BuiltSlug:
         started = time.monotonic()
         app_dir = workdir / slug.SLUG_APP
         app_dir.mkdir(parents=True)
@@ -73,7 +88,10 @@ class Builder:
         interpreter = choose_interpreter(app_dir, lambda text: emit(f" !     Warning: {text}"))
         emit(f"-----> Using Python {interpreter.version_text} ({interpreter.path})")
         emit("-----> Installing dependencies with uv")
-        venv, deps_key, reused = deps.cached_venv(app_dir, interpreter, self.cache_dir, emit)
+        if run_as:
+            for needed in (app_dir / "requirements.txt", Path(interpreter.path), Path(find_uv_bin())):
+                grant_traverse(needed, run_as)
+        venv, deps_key, reused = deps.cached_venv(app_dir, interpreter, cache, emit, run_as)
         packages = deps.installed_packages(venv)
         if reused:
             emit(f"       Dependencies unchanged since an earlier build: reusing them "
@@ -90,7 +108,7 @@ class Builder:
             (workdir / "slug").mkdir()
             (workdir / "staged").rename(workdir / "slug" / slug.SLUG_APP)
             (workdir / "slug").rename(final)
-            final.chmod(0o555)
+            final.chmod(0o550)  # apps reach their slugs through an ACL entry each (see dynos/local.py)
         size = slug.tree_size(final)
         emit(f"-----> Slug {digest[:12]} ready ({size / 1e6:.1f} MB)")
         emit(f"-----> Build finished in {time.monotonic() - started:.1f}s")

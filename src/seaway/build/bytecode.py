@@ -12,6 +12,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from seaway.host import RunAs
+
 MAX_DONORS = 4
 
 
@@ -64,7 +66,7 @@ def reuse_bytecode(venv: Path, donors: list[Path], tag: str) -> tuple[int, list[
     return reused, missing
 
 
-def compile_sources(venv: Path, sources: list[str], reused: int) -> None:
+def compile_sources(venv: Path, sources: list[str], reused: int, run_as: RunAs | None = None) -> None:
     """Compile these modules with the venv's interpreter.
 
     compileall runs a list of files on one core but a folder on every core (skipping fresh .pyc
@@ -76,4 +78,5 @@ def compile_sources(venv: Path, sources: list[str], reused: int) -> None:
         command += ["-j", "0", *map(str, _site_packages(venv))]
     else:
         command += ["-i", "-"]
-    subprocess.run(command, input="\n".join(sources), text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, input="\n".join(sources), text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   **(run_as.popen_kwargs() if run_as else {}))  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from seaway.build.bytecode import compile_sources, reuse_bytecode
 from seaway.build.errors import BuildError
 from seaway.build.python import Interpreter
 from seaway.build.slug import make_read_only, remove_tree
+from seaway.host import ROOT, RunAs, chown_tree
 
 DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml", "uv.lock")
 
@@ -50,9 +51,10 @@ def uv_environment(cache_dir: Path) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None]) -> None:
+def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None], run_as: RunAs | None) -> None:
     process = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+        **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
     )
     assert process.stdout is not None
     lines = []
@@ -75,28 +77,35 @@ def _install_command(uv: str, app_dir: Path, venv: Path, interpreter: Interprete
 
 
 def install_dependencies(
-    app_dir: Path, venv: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]
+    app_dir: Path, venv: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None],
+    run_as: RunAs | None = None,
 ) -> None:
-    """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode."""
+    """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode.
+
+    With `run_as`, uv and the compiler run as that (the app's) user."""
     uv, env = find_uv_bin(), uv_environment(cache_dir)
-    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, str(venv)], app_dir, env, emit)
+    if run_as:
+        env["HOME"] = str(cache_dir)  # the app's own cache folder, which its user owns
+    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, str(venv)], app_dir, env, emit, run_as)
     install = _install_command(uv, app_dir, venv, interpreter, env)
     minor = ".".join(map(str, interpreter.version[:2]))
     earlier = sorted((p for p in (cache_dir / "venvs").glob(f"*/lib/python{minor}") if ".tmp" not in str(p)),
                      key=lambda p: p.stat().st_mtime, reverse=True)
     if not earlier:  # nothing compiled to reuse: uv compiles fastest
-        _run(install + ["--compile-bytecode"], app_dir, env, emit)
+        _run(install + ["--compile-bytecode"], app_dir, env, emit, run_as)
         return
-    _run(install, app_dir, env, emit)
+    _run(install, app_dir, env, emit, run_as)
     reused, missing = reuse_bytecode(venv, [p.parent.parent for p in earlier], interpreter.cache_tag)
-    compile_sources(venv, missing, reused)
+    compile_sources(venv, missing, reused, run_as)
     emit(f"       Bytecode: compiled {len(missing)} modules, reused {reused} from earlier builds")
 
 
-def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None]) -> tuple[Path, str, bool]:
+def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None],
+                run_as: RunAs | None = None) -> tuple[Path, str, bool]:
     """The venv for these dependencies from the build cache, installing it first on a miss.
 
-    Returns (venv path, dependency key, whether it was reused)."""
+    Returns (venv path, dependency key, whether it was reused). A venv installed as `run_as` is
+    handed to root before it is cached, so its builder cannot change it afterwards."""
     key = dependency_key(app_dir, interpreter)
     venv = cache_dir / "venvs" / key
     venv.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +114,9 @@ def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: 
     staging = venv.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")
     remove_tree(staging)
     try:
-        install_dependencies(app_dir, staging, interpreter, cache_dir, emit)
+        install_dependencies(app_dir, staging, interpreter, cache_dir, emit, run_as)
+        if run_as:
+            chown_tree(staging, ROOT)
         make_read_only(staging)  # slugs hard-link it: nothing may change it from now on
         staging.rename(venv)
     except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seaway.dynos.backend import DynoSpec, LineSink
-from seaway.host import process_alive, read_pid
+from seaway.host import RunAs, grant_read, grant_traverse, process_alive, read_pid
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -33,6 +34,15 @@ def port_open(address: tuple[str, int]) -> bool:
         return False
 
 
+def _open_slug_to(app_dir: Path, user: RunAs) -> None:
+    """Let an app's user into its slug (an ACL entry on the slug folder) and to its interpreter."""
+    grant_read(app_dir.parent, user)
+    grant_traverse(app_dir, user)
+    python = app_dir / ".venv" / "bin" / "python"
+    if python.is_symlink():
+        grant_traverse(Path(os.path.realpath(python)), user)
+
+
 class LocalDyno:
     def __init__(self, spec: DynoSpec, app_dir: Path, run_dir: Path, on_line: LineSink,
                  on_exit: Callable[[int], None] | None) -> None:
@@ -40,6 +50,10 @@ class LocalDyno:
         self.address: tuple[str, int] | None = ("127.0.0.1", free_port()) if spec.web else None
         # The slug is read-only and shared; each dyno gets its own writable, throw-away HOME and TMPDIR.
         self.home = Path(tempfile.mkdtemp(prefix=f"{spec.app}.{spec.name}.", dir=run_dir / "homes"))
+        run_as = RunAs.of(pwd.getpwnam(spec.user)) if spec.user else None
+        if run_as:
+            os.chown(self.home, run_as.uid, run_as.gid)
+            _open_slug_to(app_dir, run_as)
         env = {"PATH": f"{app_dir / '.venv' / 'bin'}:{SYSTEM_PATH}", "HOME": str(self.home),
                "TMPDIR": str(self.home), "LANG": "C.UTF-8"}
         env.update(spec.env)
@@ -48,7 +62,8 @@ class LocalDyno:
             env["PORT"] = str(self.address[1])
         self.process = subprocess.Popen(
             ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, user=spec.user,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+            **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
         )
         self.pid_file = run_dir / "pids" / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
         self.pid_file.write_text(str(self.process.pid))
@@ -106,8 +121,10 @@ class LocalBackend:
     def __init__(self, slugs_dir: Path, run_dir: Path) -> None:
         self.slugs_dir = slugs_dir
         self.run_dir = run_dir / "dynos"
-        for sub in ("pids", "homes"):
+        for sub, mode in (("pids", 0o700), ("homes", 0o711)):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
+            os.chmod(self.run_dir / sub, mode)
+        os.chmod(self.run_dir, 0o711)
 
     def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
         return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.run_dir, on_line, on_exit)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
+from seaway.host import app_user_name, is_root
 from seaway.logs import LogStore
 from seaway.release.environment import dyno_environment
 from seaway.router import AppRoute, NginxRouter
@@ -54,6 +55,7 @@ class Releaser:
             boot_timeout=app.boot_timeout or self.settings.boot_timeout,
             stop_timeout=app.stop_timeout or self.settings.stop_timeout,
             healthchecks=tuple(slug.app_json.get("healthchecks", {}).get("web", [])) if web else (),
+            user=app_user_name(app.name) if is_root() else None,
         )
 
     def formation_specs(self, app: App, release: Release, slug: Slug, only: str | None = None) -> list[DynoSpec]:

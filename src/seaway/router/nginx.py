@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from seaway.host import (
+    RunAs,
     child_pids,
     chown_tree,
     grant_traverse,
@@ -34,13 +35,13 @@ def find_nginx() -> str:
     return found
 
 
-def worker_user() -> pwd.struct_passwd | None:
+def worker_user() -> RunAs | None:
     """When root, nginx's workers drop to an unprivileged user."""
     if not is_root():
         return None
     for name in ("www-data", "nobody"):
         try:
-            return pwd.getpwnam(name)
+            return RunAs.of(pwd.getpwnam(name))
         except KeyError:
             continue
     return None
@@ -61,7 +62,7 @@ class NginxRouter:
 
     def _write_config(self) -> None:
         text = render_config(list(self._routes.values()), self.directory, self.listen,
-                             f"{self.user.pw_name} {grp.getgrgid(self.user.pw_gid).gr_name}" if self.user else None)
+                             f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None)
         candidate = self.conf.with_suffix(".new")
         candidate.write_text(text)
         test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),

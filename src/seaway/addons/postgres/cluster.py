@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -15,6 +14,7 @@ from pathlib import Path
 import psycopg
 
 from seaway.host import (
+    RunAs,
     chown_tree,
     ensure_system_user,
     grant_traverse,
@@ -61,11 +61,11 @@ class EmbeddedCluster:
         self.socket_dir = directory / "run"
         self.password_file = directory / "superuser-password"
         self.bin = find_bin_dir()
-        self.user: pwd.struct_passwd | None = ensure_system_user(SYSTEM_USER, "Seaway PostgreSQL") if is_root() else None
+        self.user: RunAs | None = ensure_system_user(SYSTEM_USER, "Seaway PostgreSQL") if is_root() else None
         self.process: subprocess.Popen[bytes] | None = None
 
     def _run_as(self) -> dict[str, object]:
-        return {"user": self.user.pw_uid, "group": self.user.pw_gid, "extra_groups": []} if self.user else {}
+        return self.user.popen_kwargs() if self.user else {}
 
     @property
     def password(self) -> str:
@@ -90,8 +90,8 @@ class EmbeddedCluster:
         pwfile.write_text(self.password)
         if self.user:
             chown_tree(self.data, self.user)
-            os.chown(self.socket_dir, self.user.pw_uid, self.user.pw_gid)
-            os.chown(pwfile, self.user.pw_uid, self.user.pw_gid)
+            os.chown(self.socket_dir, self.user.uid, self.user.gid)
+            os.chown(pwfile, self.user.uid, self.user.gid)
             grant_traverse(self.data, self.user)
         try:
             result = subprocess.run(
@@ -130,6 +130,7 @@ class EmbeddedCluster:
         # A server left by a daemon that was killed: fast shutdown, so this daemon owns the cluster again.
         stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)
         log = open(self.directory / "server.log", "ab")
+        os.chmod(self.directory / "server.log", 0o600)
         self.process = subprocess.Popen(
             [str(self.bin / "postgres"), "-D", str(self.data)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
             start_new_session=True, **self._run_as(),  # type: ignore[arg-type]

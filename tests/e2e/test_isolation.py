@@ -1,0 +1,61 @@
+"""When the daemon runs as root, each app's builds and dynos run as the app's own system user."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.daemon import Daemon, copy_app
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="per-app users exist only when the daemon is root")
+
+
+@pytest.fixture(scope="module")
+def two_apps(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    digests = {}
+    for name in ("iso-a", "iso-b"):
+        source = copy_app("wsgi_basic", tmp_path_factory.mktemp(name))
+        (source / "only-here.txt").write_text(f"{name}'s own file\n")  # a slug of its own
+        daemon.cli("apps:create", name, cwd=source)
+        daemon.cli("deploy", cwd=source)
+        digests[name] = json.loads(daemon.cli("apps:info", "--json", cwd=source).stdout)["slug"]["digest"]
+    return digests
+
+
+def probe(daemon: Daemon, app: str, paths: list[Path]) -> dict[str, str]:
+    """Which paths the app's one-off dyno can read (files) or list (folders)."""
+    script = "; ".join(f"if [ -d '{p}' ]; then ls '{p}'; else cat '{p}'; fi >/dev/null 2>&1 "
+                       f"&& echo 'READ {p}' || echo 'DENIED {p}'" for p in paths)
+    out = daemon.cli("run", "-a", app, "--", script).stdout
+    return {line.split(" ", 1)[1]: line.split(" ", 1)[0] for line in out.splitlines() if line[:5] in ("READ ", "DENIE")}
+
+
+def test_dynos_run_as_the_apps_own_user(daemon: Daemon, two_apps: dict[str, str]) -> None:
+    assert daemon.cli("run", "-a", "iso-a", "--", "id -un").stdout.splitlines()[-1] == "s-iso-a"
+    env = daemon.get("iso-b", "/env").json()
+    assert "/run/dynos/homes/iso-b.web.1." in env["HOME"]
+    owner = Path(env["HOME"]).stat().st_uid
+    assert owner == int(daemon.cli("run", "-a", "iso-b", "--", "id -u").stdout.splitlines()[-1])
+
+
+def test_a_dyno_reads_neither_other_apps_nor_the_platform(daemon: Daemon, two_apps: dict[str, str]) -> None:
+    home = daemon.home
+    own = home / "slugs" / two_apps["iso-a"] / "app" / "only-here.txt"
+    theirs = home / "slugs" / two_apps["iso-b"] / "app" / "only-here.txt"
+    forbidden = [theirs, home / "seaway.db", home / "credentials", home / "logs" / "iso-b.log",
+                 home / "postgres" / "superuser-password", home / "postgres" / "server.log", home / "slugs",
+                 home / "run" / "dynos" / "homes", home / "logs", home / "cache" / "apps" / "iso-b", home]
+    seen = probe(daemon, "iso-a", [own, *forbidden])
+    assert seen.pop(str(own)) == "READ"
+    assert seen == {str(p): "DENIED" for p in forbidden}
+
+
+def test_a_dyno_cannot_change_its_slug(daemon: Daemon, two_apps: dict[str, str]) -> None:
+    result = daemon.cli("run", "-a", "iso-a", "--", "touch app.py && echo CHANGED; touch new-file && echo CREATED; "
+                        "echo done", check=False)
+    lines = result.stdout.splitlines()
+    assert "CHANGED" not in lines and "CREATED" not in lines and lines[-1] == "done"
+    assert "touch: cannot touch 'app.py': Permission denied" in lines

@@ -11,7 +11,7 @@ from seaway.build.builder import Builder
 from seaway.build.errors import BuildError
 from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
-from seaway.dynos import DynoManager
+from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.home import prepare_home
 from seaway.host import app_user, remove_app_user
@@ -221,6 +221,11 @@ class Platform:
         spec = self.releaser.one_off_spec(app, command)
         emit(f"Running `{command}` on {name}... up, {spec.name}")
         return self.dynos.run_one_off(spec, emit)
+
+    def run_attached(self, name: str, command: str, size: tuple[int, int], on_output: Emit) -> Dyno:
+        """A one-off dyno on a terminal of `size` (columns, rows); output comes as terminal chunks."""
+        spec = self.releaser.one_off_spec(self.store.app(name), command, tty=size)
+        return self.dynos.start_attached(spec, on_output)
 
     def run_detached(self, name: str, command: str) -> dict[str, Any]:
         spec = self.releaser.one_off_spec(self.store.app(name), command)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+
 import httpx
 import pytest
 
@@ -76,10 +81,6 @@ def test_open_prints_the_url(daemon: Daemon, basic: str) -> None:
 
 
 def test_logs_tail_follows_new_lines(daemon: Daemon, basic: str) -> None:
-    import subprocess
-    import sys
-    import time
-
     follower = subprocess.Popen([sys.executable, "-m", "seaway", "logs", "-a", basic, "-n", "0", "--tail"],
                                 env=daemon.env, stdout=subprocess.PIPE, text=True)
     try:
@@ -93,3 +94,54 @@ def test_logs_tail_follows_new_lines(daemon: Daemon, basic: str) -> None:
     finally:
         follower.kill()
     assert httpx.get(f"{daemon.api_url}/health").status_code == 200
+
+
+def _talk(master: int, until: bytes, timeout: float = 30) -> bytes:
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while until not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def _run_on_a_terminal(daemon: Daemon, app: str, command: str) -> tuple[subprocess.Popen[bytes], int]:
+    master, terminal = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "seaway", "run", "-a", app, "--", command],
+                               stdin=terminal, stdout=terminal, stderr=terminal, env=daemon.env, start_new_session=True)
+    os.close(terminal)
+    return process, master
+
+
+def test_run_from_a_terminal_is_interactive(daemon: Daemon, basic: str) -> None:
+    script = ("import sys; print('stdin is a tty:', sys.stdin.isatty()); "
+              "name = input('name? '); print('hello', name); sys.exit(7)")
+    process, master = _run_on_a_terminal(daemon, basic, f'python -c "{script}"')
+    try:
+        assert b"stdin is a tty: True" in _talk(master, b"name? ")
+        os.write(master, b"seaway\r")
+        assert b"hello seaway" in _talk(master, b"hello seaway")
+        assert process.wait(30) == 7
+    finally:
+        process.kill()
+        os.close(master)
+
+
+def test_ctrl_c_reaches_the_dyno(daemon: Daemon, basic: str) -> None:
+    process, master = _run_on_a_terminal(daemon, basic, "echo ready; sleep 60")
+    try:
+        assert b"ready" in _talk(master, b"ready")
+        os.write(master, b"\x03")
+        assert process.wait(30) == 130  # killed by SIGINT, reported as a shell would
+    finally:
+        process.kill()
+        os.close(master)

@@ -6,12 +6,13 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from seaway import __version__
+from seaway.api.attach import attach
 from seaway.api.auth import valid_token
 from seaway.api.streaming import stream_job
 from seaway.platform import Platform, release_json
@@ -159,6 +160,10 @@ def create_api(platform: Platform) -> FastAPI:
         if not platform.dynos.kill(app, dyno):
             raise HTTPException(404, f"No dyno {dyno!r} on {app}; see `seaway ps -a {app}`.")
         return {"stopped": dyno}
+
+    @api.websocket("/apps/{app}/dynos/attach")
+    async def attach_one_off(websocket: WebSocket, app: str) -> None:
+        await attach(platform, websocket, app)
 
     @api.post("/apps/{app}/dynos/detached", dependencies=auth)
     def run_detached(app: str, body: OneOff) -> dict[str, Any]:

@@ -350,12 +350,23 @@ def open_app(app: str | None) -> None:
 @app_option
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def run(app: str | None, command: tuple[str, ...]) -> None:
-    """Run a one-off dyno: seaway run -a APP -- CMD ARGS (its exit status is ours)."""
+    """Run a one-off dyno: seaway run -a APP -- CMD ARGS (its exit status is ours).
+
+    From a terminal it is interactive, on a pseudo-terminal of its own; otherwise output is streamed."""
     name = resolve_app(app)
     text = command[0] if len(command) == 1 else shlex.join(command)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from seaway.cli.terminal import run_on_terminal  # only interactive runs need WebSockets
+
+        sys.exit(shell_status(run_on_terminal(client(), name, text)))
     result = client().job("POST", f"/apps/{name}/dynos", json={"command": text})
     code = result["exit_code"]
-    sys.exit(1 if code is None else code)
+    sys.exit(1 if code is None else shell_status(code))
+
+
+def shell_status(code: int) -> int:
+    """A process killed by signal N (status -N) exits with 128 + N, as shells report it."""
+    return code if code >= 0 else 128 - code
 
 
 @cli.command("run:detached", context_settings={"ignore_unknown_options": True})

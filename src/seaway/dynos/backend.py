@@ -23,6 +23,7 @@ class DynoSpec:
     boot_timeout: float = 60  # a web dyno must bind $PORT (and pass its health checks) within this
     stop_timeout: float = 30  # SIGTERM, then SIGKILL after this
     healthchecks: tuple[dict[str, Any], ...] = ()  # HTTP checks from app.json, web dynos only
+    tty: tuple[int, int] | None = None  # (columns, rows): run on a pseudo-terminal, for interactive one-offs
 
     @property
     def name(self) -> str:
@@ -41,8 +42,12 @@ class Dyno(Protocol):
 
     def stop(self, timeout: float) -> int | None: ...
 
+    def write(self, data: bytes) -> None: ...  # to a TTY dyno's terminal
 
-LineSink = Callable[[str], None]
+    def resize(self, columns: int, rows: int) -> None: ...
+
+
+LineSink = Callable[[str], None]  # output lines; for a TTY dyno, chunks of terminal output as they come
 
 
 class Backend(Protocol):

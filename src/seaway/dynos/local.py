@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
+import fcntl
 import os
 import pwd
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
+import termios
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +36,11 @@ def port_open(address: tuple[str, int]) -> bool:
             return True
     except OSError:
         return False
+
+
+def _take_terminal() -> None:
+    """In the child: make the pseudo-terminal on stdin the session's controlling terminal (Ctrl-C works)."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
 def _open_slug_to(app_dir: Path, user: RunAs) -> None:
@@ -60,26 +69,63 @@ class LocalDyno:
         env["DYNO"] = spec.name
         if self.address:
             env["PORT"] = str(self.address[1])
+        self._terminal: int | None = None
+        streams: dict[str, object] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+        if spec.tty:
+            env["TERM"] = spec.env.get("TERM", "xterm-256color")
+            self._terminal, terminal = os.openpty()
+            self.resize(*spec.tty)
+            streams = {"stdin": terminal, "stdout": terminal, "stderr": terminal, "preexec_fn": _take_terminal}
         self.process = subprocess.Popen(
-            ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
+            ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, start_new_session=True,
+            **streams, **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
         )
+        if spec.tty:
+            os.close(terminal)
         self.pid_file = run_dir / "pids" / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
         self.pid_file.write_text(str(self.process.pid))
         self._done = threading.Event()
-        threading.Thread(target=self._pump, args=(on_line, on_exit), daemon=True, name=f"dyno-{spec.app}-{spec.name}").start()
+        pump = self._pump_terminal if spec.tty else self._pump_lines
+        threading.Thread(target=self._pump, args=(pump, on_line, on_exit), daemon=True,
+                         name=f"dyno-{spec.app}-{spec.name}").start()
 
-    def _pump(self, on_line: LineSink, on_exit: Callable[[int], None] | None) -> None:
+    def _pump_lines(self, on_line: LineSink) -> None:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
             on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+
+    def _pump_terminal(self, on_output: LineSink) -> None:
+        assert self._terminal is not None
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while True:
+            try:
+                data = os.read(self._terminal, 65536)
+            except OSError:  # EIO: every process holding the terminal has exited
+                break
+            if not data:
+                break
+            on_output(decoder.decode(data))
+        terminal, self._terminal = self._terminal, None
+        os.close(terminal)
+
+    def _pump(self, pump: Callable[[LineSink], None], on_line: LineSink, on_exit: Callable[[int], None] | None) -> None:
+        pump(on_line)
         code = self.process.wait()
         self.pid_file.unlink(missing_ok=True)
         shutil.rmtree(self.home, ignore_errors=True)
         self._done.set()
         if on_exit:
             on_exit(code)
+
+    def write(self, data: bytes) -> None:
+        terminal = self._terminal
+        if terminal is None:
+            raise OSError(f"{self.spec.name} has no terminal (any more) to write to")
+        os.write(terminal, data)
+
+    def resize(self, columns: int, rows: int) -> None:
+        if self._terminal is not None:
+            fcntl.ioctl(self._terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
     def exit_code(self) -> int | None:
         return self.process.returncode if self._done.is_set() else None

@@ -104,6 +104,13 @@ class DynoManager:
         self._log(spec, f"Process exited with status {code}")
         return code
 
+    def start_attached(self, spec: DynoSpec, on_output: Callable[[str], None]) -> Dyno:
+        """A one-off on a terminal (spec.tty), for `run` from a terminal; the caller waits for it."""
+        dyno = self._launch(spec, on_output)
+        threading.Thread(target=lambda: self._log(spec, f"Process exited with status {dyno.wait()}"),
+                         daemon=True).start()
+        return dyno
+
     def start_detached(self, spec: DynoSpec) -> Dyno:
         """A one-off whose output goes to the log; nobody waits for it."""
         dyno = self._launch(spec)

@@ -10,6 +10,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
@@ -67,12 +68,12 @@ class Releaser:
             specs += [self.spec(app, release, slug, process_type, i, command) for i in range(1, quantity + 1)]
         return specs
 
-    def one_off_spec(self, app: App, command: str) -> DynoSpec:
+    def one_off_spec(self, app: App, command: str, tty: tuple[int, int] | None = None) -> DynoSpec:
         live = self._live(app)
         if live is None:
             raise ReleaseFailed(f"{app.name} has no deployed code yet. Deploy it first with `seaway deploy -a {app.name}`.")
         self._one_off_counter[app.name] += 1
-        return self.spec(app, *live, "run", self._one_off_counter[app.name], command)
+        return replace(self.spec(app, *live, "run", self._one_off_counter[app.name], command), tty=tty)
 
     # -- releasing -------------------------------------------------------------
     def create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str = "admin",

@@ -92,7 +92,6 @@ class EmbeddedCluster:
             chown_tree(self.data, self.user)
             os.chown(self.socket_dir, self.user.uid, self.user.gid)
             os.chown(pwfile, self.user.uid, self.user.gid)
-            grant_traverse(self.data, self.user)
         try:
             result = subprocess.run(
                 [str(self.bin / "initdb"), "-D", str(self.data), "-U", SUPERUSER, f"--pwfile={pwfile}",
@@ -126,6 +125,9 @@ class EmbeddedCluster:
 
     # -- running ---------------------------------------------------------------
     def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if self.user:  # on every start: a parent's mode may have changed since (chmod resets ACL masks)
+            grant_traverse(self.data, self.user)
         self.initialise()
         # A server left by a daemon that was killed: fast shutdown, so this daemon owns the cluster again.
         stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)

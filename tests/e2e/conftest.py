@@ -2,23 +2,40 @@ from __future__ import annotations
 
 import itertools
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from seaway.build.slug import remove_tree
 from tests.e2e.daemon import Daemon
 
 pytestmark = pytest.mark.e2e
 _names = itertools.count(1)
 
 
+def _outside_pytest_tmp() -> Path:
+    """A scratch folder outside /tmp/pytest-of-USER: every pytest session resets that folder to 0700,
+    which cancels the ACL entries that let the daemon's other users (PostgreSQL, nginx, apps) through."""
+    return Path(tempfile.mkdtemp(prefix="seaway-e2e-"))
+
+
 @pytest.fixture(scope="session")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    running = Daemon(tmp_path_factory.mktemp("seaway") / "home")
+def daemon() -> Iterator[Daemon]:
+    folder = _outside_pytest_tmp()
+    running = Daemon(folder / "home")
     running.start()
     yield running
     running.stop()
+    remove_tree(folder)
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    folder = _outside_pytest_tmp()
+    yield folder
+    remove_tree(folder)
 
 
 @pytest.fixture

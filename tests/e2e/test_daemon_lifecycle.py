@@ -11,11 +11,11 @@ from tests.e2e.daemon import Daemon, copy_app, processes_mentioning
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_stop_and_start_again(tmp_path: Path, signum: int) -> None:
-    daemon = Daemon(tmp_path / "home")
+def test_stop_and_start_again(scratch: Path, signum: int) -> None:
+    daemon = Daemon(scratch / "home")
     daemon.start()
     try:
-        source = copy_app("wsgi_basic", tmp_path)
+        source = copy_app("wsgi_basic", scratch)
         daemon.cli("apps:create", "lifecycle", cwd=source)
         daemon.cli("addons:create", "postgresql", cwd=source)
         daemon.cli("deploy", cwd=source)
@@ -38,7 +38,7 @@ def test_stop_and_start_again(tmp_path: Path, signum: int) -> None:
     assert processes_mentioning(str(daemon.home)) == []
 
 
-def test_daemon_killed_mid_deploy_recovers(tmp_path: Path) -> None:
+def test_daemon_killed_mid_deploy_recovers(scratch: Path) -> None:
     """kill -9 of the daemon during a release phase: on start, that release is failed, the previous serves."""
     import json
     import subprocess
@@ -46,9 +46,9 @@ def test_daemon_killed_mid_deploy_recovers(tmp_path: Path) -> None:
 
     from tests.e2e.daemon import wait_for
 
-    daemon = Daemon(tmp_path / "home")
+    daemon = Daemon(scratch / "home")
     daemon.start()
-    source = copy_app("formation", tmp_path)
+    source = copy_app("formation", scratch)
     daemon.cli("apps:create", "crashy-daemon", cwd=source)
     daemon.cli("config:set", "GREETING=stable", cwd=source)
     daemon.cli("deploy", cwd=source)

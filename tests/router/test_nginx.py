@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.client
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,8 +81,12 @@ def routers() -> Iterator[list[NginxRouter]]:
 
 
 @pytest.fixture
-def router_dir(tmp_path: Path) -> Path:
-    return tmp_path / "router"
+def router_dir() -> Iterator[Path]:
+    # Not under pytest's base temp folder: pytest resets it to mode 0700 whenever a session starts, which takes
+    # away the ACL entry that lets nginx's workers (www-data) reach their temp folders.
+    base = Path(tempfile.mkdtemp(prefix="seaway-test-router-"))
+    yield base / "router"
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,41 +1,57 @@
-"""Which files of a source tree are left out of an upload: .gitignore, .slugignore and VCS folders."""
+"""Which files of a source tree are left out of an upload: .gitignore files (at any depth, as git
+reads them), .slugignore at the top, and VCS and venv folders always."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pathspec
 
 ALWAYS_IGNORED = [".git/", ".hg/", ".svn/", ".venv/", "__pycache__/", "*.pyc", ".seaway-app"]
-
-
 ALWAYS = pathspec.GitIgnoreSpec.from_lines(ALWAYS_IGNORED)  # no user pattern can bring these back
 
 
-def _user_spec(root: Path) -> pathspec.GitIgnoreSpec:
-    lines: list[str] = []
-    for name in (".gitignore", ".slugignore"):
-        path = root / name
-        if path.is_file():
-            lines += path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+def _read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8", errors="replace").splitlines() if path.is_file() else []
+
+
+class _Rules:
+    """Ignore rules by the folder they were found in; a folder's rules apply to paths below it."""
+
+    def __init__(self, root: Path) -> None:
+        top = _read_lines(root / ".gitignore") + _read_lines(root / ".slugignore")
+        self.by_folder: dict[PurePosixPath, pathspec.GitIgnoreSpec] = {
+            PurePosixPath("."): pathspec.GitIgnoreSpec.from_lines(top)
+        }
+
+    def enter(self, root: Path, folder: PurePosixPath) -> None:
+        if folder != PurePosixPath(".") and (root / folder / ".gitignore").is_file():
+            self.by_folder[folder] = pathspec.GitIgnoreSpec.from_lines(_read_lines(root / folder / ".gitignore"))
+
+    def ignored(self, rel: str) -> bool:
+        if ALWAYS.match_file(rel):
+            return True
+        path = PurePosixPath(rel.rstrip("/"))
+        suffix = "/" if rel.endswith("/") else ""
+        for folder, spec in self.by_folder.items():
+            if folder == PurePosixPath(".") or folder in path.parents:
+                if spec.match_file(f"{path.relative_to(folder).as_posix()}{suffix}"):
+                    return True
+        return False
 
 
 def included_files(root: Path) -> Iterator[Path]:
     """Relative paths of the files and links under `root` that belong in the upload."""
-    user = _user_spec(root)
-
-    def ignored(rel: str) -> bool:
-        return ALWAYS.match_file(rel) or user.match_file(rel)
-
+    rules = _Rules(root)
     for folder, dirs, files in os.walk(root):
         rel_folder = Path(folder).relative_to(root)
-        dirs[:] = sorted(d for d in dirs if not ignored(f"{(rel_folder / d).as_posix()}/"))
+        rules.enter(root, PurePosixPath(rel_folder.as_posix()))
+        dirs[:] = sorted(d for d in dirs if not rules.ignored(f"{(rel_folder / d).as_posix()}/"))
         for name in sorted(files):
             rel = rel_folder / name
-            if not ignored(rel.as_posix()):
+            if not rules.ignored(rel.as_posix()):
                 yield rel
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):

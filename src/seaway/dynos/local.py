@@ -86,8 +86,9 @@ class LocalDyno:
         self.pid_file.write_text(str(self.process.pid))
         self._done = threading.Event()
         pump = self._pump_terminal if spec.tty else self._pump_lines
-        threading.Thread(target=self._pump, args=(pump, on_line, on_exit), daemon=True,
-                         name=f"dyno-{spec.app}-{spec.name}").start()
+        reader = threading.Thread(target=pump, args=(on_line,), daemon=True, name=f"dyno-{spec.app}-{spec.name}")
+        reader.start()
+        threading.Thread(target=self._finish, args=(reader, on_exit), daemon=True).start()
 
     def _pump_lines(self, on_line: LineSink) -> None:
         assert self.process.stdout is not None
@@ -108,9 +109,11 @@ class LocalDyno:
         terminal, self._terminal = self._terminal, None
         os.close(terminal)
 
-    def _pump(self, pump: Callable[[LineSink], None], on_line: LineSink, on_exit: Callable[[int], None] | None) -> None:
-        pump(on_line)
+    def _finish(self, reader: threading.Thread, on_exit: Callable[[int], None] | None) -> None:
+        """When the dyno's process exits, the dyno is over: what it left in its group is killed too."""
         code = self.process.wait()
+        self._signal(signal.SIGKILL)
+        reader.join(5)  # the rest of its output
         self.pid_file.unlink(missing_ok=True)
         shutil.rmtree(self.home, ignore_errors=True)
         self._done.set()
@@ -128,12 +131,13 @@ class LocalDyno:
             fcntl.ioctl(self._terminal, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
     def exit_code(self) -> int | None:
-        return self.process.returncode if self._done.is_set() else None
+        """The exit status once the process has exited (its last output may still be on its way)."""
+        return self.process.poll()
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Exit status once the process has exited and all its output was read; None on time-out."""
         self._done.wait(timeout)
-        return self.exit_code()
+        return self.process.returncode if self._done.is_set() else None
 
     def wait_until_bound(self, timeout: float) -> bool:
         """True once the dyno accepts connections on its port; False if it exits or time runs out."""

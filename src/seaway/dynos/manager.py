@@ -77,6 +77,9 @@ class DynoManager:
             return []
         with ThreadPoolExecutor(max_workers=len(slots)) as pool:
             outcomes = list(pool.map(lambda s: wait_until_up(s.dyno, self.settle), slots))
+        # One that came up early may have died while the others were still booting.
+        outcomes = [failure or (f"{s.spec.name} exited with status {s.dyno.exit_code()} while the other dynos booted"
+                                if s.dyno.exit_code() is not None else None) for s, failure in zip(slots, outcomes, strict=True)]
         failures = [failure for failure in outcomes if failure]
         if failures:
             for slot, failure in zip(slots, outcomes, strict=True):
@@ -187,7 +190,11 @@ class DynoManager:
             self._running[app] = slots
             for slot in gone:
                 slot.set_state("stopping")
-            return gone
+        for slot in slots:  # one that died just before it was switched in is a crash like any other
+            code = slot.dyno.exit_code()
+            if code is not None:
+                self._crashed(slot, code)
+        return gone
 
     def stop(self, slots: list[Slot]) -> None:
         """Stop dynos in parallel: SIGTERM to each process group, SIGKILL after its stop timeout."""

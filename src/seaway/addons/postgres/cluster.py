@@ -134,7 +134,8 @@ class EmbeddedCluster:
         log = open(self.directory / "server.log", "ab")
         os.chmod(self.directory / "server.log", 0o600)
         self.process = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(self.data)], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port)],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL,
             start_new_session=True, **self._run_as(),  # type: ignore[arg-type]
         )
         log.close()

@@ -1,0 +1,115 @@
+"""stream_job: a job's output as NDJSON lines, then one final result or error object."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from seaway.api.streaming import stream_job
+from seaway.build.errors import BuildError
+from seaway.release import ReleaseFailed
+from seaway.store import StoreError
+
+pytestmark = pytest.mark.timeout(20)
+
+Emit = Callable[[str], None]
+
+
+def decoded(chunks) -> list[dict]:
+    out = []
+    for chunk in chunks:
+        assert chunk.endswith("\n") and chunk.count("\n") == 1  # one JSON object per line
+        out.append(json.loads(chunk))
+    return out
+
+
+def test_lines_then_result():
+    def job(emit: Emit):
+        emit("-----> Building")
+        emit("       done")
+        return {"release": 3, "ok": True}
+
+    assert decoded(stream_job(job)) == [
+        {"line": "-----> Building"},
+        {"line": "       done"},
+        {"result": {"release": 3, "ok": True}},
+    ]
+
+
+def test_no_lines_and_a_none_result():
+    assert decoded(stream_job(lambda emit: None)) == [{"result": None}]
+
+
+def test_lines_are_json_escaped():
+    tricky = 'quote " backslash \\ tab \t unicode ü and {"line": 1}'
+    assert decoded(stream_job(lambda emit: emit(tricky)))[0] == {"line": tricky}
+
+
+@pytest.mark.parametrize("error", [BuildError("requirements.txt is missing"),
+                                   StoreError("No such app: nope", status=404),
+                                   ReleaseFailed("the release command exited with status 1")])
+def test_user_errors_become_their_message(error: Exception):
+    def job(emit: Emit):
+        emit("before the error")
+        raise error
+
+    assert decoded(stream_job(job)) == [{"line": "before the error"}, {"error": str(error)}]
+
+
+def test_other_exceptions_become_internal_errors():
+    def job(emit: Emit):
+        emit("working")
+        raise KeyError("slug")
+
+    assert decoded(stream_job(job)) == [{"line": "working"}, {"error": "Internal error: KeyError: 'slug'"}]
+
+
+def test_internal_error_from_a_value_error():
+    def job(emit: Emit):
+        raise ValueError("boom")
+
+    assert decoded(stream_job(job)) == [{"error": "Internal error: ValueError: boom"}]
+
+
+def test_lines_are_streamed_while_the_job_runs():
+    go_on = threading.Event()
+
+    def job(emit: Emit):
+        emit("first")
+        return go_on.wait(5)  # True only if the consumer saw "first" before the job finished
+
+    stream = stream_job(job)
+    assert json.loads(next(stream)) == {"line": "first"}
+    go_on.set()
+    assert decoded(stream) == [{"result": True}]
+
+
+def test_job_runs_in_its_own_thread():
+    seen: list[threading.Thread] = []
+    decoded(stream_job(lambda emit: seen.append(threading.current_thread())))
+    assert seen and seen[0] is not threading.current_thread()
+
+
+def test_job_finishes_even_if_the_consumer_stops_reading():
+    go_on, finished = threading.Event(), threading.Event()
+    emitted: list[str] = []
+
+    def job(emit: Emit):
+        emit("first")
+        go_on.wait(5)
+        for i in range(1000):
+            emit(f"line {i}")
+            emitted.append(f"line {i}")
+        finished.set()
+        return "done"
+
+    stream = stream_job(job)
+    assert json.loads(next(stream)) == {"line": "first"}
+    stream.close()  # the client went away
+    del stream
+    go_on.set()
+    assert finished.wait(10)
+    assert len(emitted) == 1000

@@ -117,16 +117,22 @@ def copy_app(name: str, dest: Path) -> Path:
 
 
 def dyno_leader_pid(daemon: Daemon, app: str, dyno: str) -> int:
-    """The pid of the process group leader running `dyno` of `app` (found by its own HOME)."""
+    """The pid of the process group leader running `dyno` of `app` (found by its own HOME).
+
+    The newest one: a replaced dyno of the same name may still be finishing its requests."""
     prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.{dyno}.".encode()
+    found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             if any(item.startswith(prefix) for item in environ) and os.getpgid(int(pid)) == int(pid):
-                return int(pid)
+                started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+                found.append((started, int(pid)))
         except (OSError, ProcessLookupError):
             continue
-    raise AssertionError(f"no process for {app} {dyno}")
+    if not found:
+        raise AssertionError(f"no process for {app} {dyno}")
+    return max(found)[1]
 
 
 def wait_for(condition: object, timeout: float = 30, interval: float = 0.2) -> None:

@@ -6,14 +6,7 @@ import os
 from pathlib import Path
 
 from seaway.build.ignore import included_files
-
-
-def make_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.helpers import make_tree
 
 
 def listed(root: Path) -> set[str]:

@@ -10,14 +10,7 @@ from pathlib import Path
 import pytest
 
 from seaway.cli.upload import pack_source
-
-
-def make_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from tests.helpers import make_tree
 
 
 def members(root: Path) -> dict[str, tarfile.TarInfo]:

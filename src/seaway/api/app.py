@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
@@ -72,6 +72,11 @@ def create_api(platform: Platform) -> FastAPI:
 
     auth = [Depends(authorised)]
 
+    def job(app: str, work: Callable[[Callable[[str], None]], Any]) -> StreamingResponse:
+        """Long work on an existing app, streamed as NDJSON (see streaming.py)."""
+        platform.store.app(app)
+        return StreamingResponse(stream_job(work), media_type=NDJSON)
+
     @api.get("/apps", dependencies=auth)
     def list_apps() -> list[dict[str, Any]]:
         return [{"name": app.name, "created_at": app.created_at.isoformat(), "release": app.current_release}
@@ -96,10 +101,8 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.patch("/apps/{app}/config", dependencies=auth)
     def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
-        platform.store.app(app)
         author = author_of(request)
-        return StreamingResponse(stream_job(lambda emit: platform.set_config(app, changes, emit, author)),
-                                 media_type=NDJSON)
+        return job(app, lambda emit: platform.set_config(app, changes, emit, author))
 
     @api.get("/apps/{app}/settings", dependencies=auth)
     def app_settings(app: str) -> dict[str, Any]:
@@ -111,11 +114,10 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/addons", dependencies=auth)
     def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
-        platform.store.app(app)
         if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
             raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
         author = author_of(request)
-        return StreamingResponse(stream_job(lambda emit: platform.add_postgres(app, emit, author)), media_type=NDJSON)
+        return job(app, lambda emit: platform.add_postgres(app, emit, author))
 
     @api.get("/apps/{app}/releases", dependencies=auth)
     def releases(app: str) -> list[dict[str, Any]]:
@@ -129,10 +131,8 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/releases/rollback", dependencies=auth)
     def rollback(app: str, body: Rollback, request: Request) -> StreamingResponse:
-        platform.store.app(app)
         author = author_of(request)
-        return StreamingResponse(stream_job(lambda emit: platform.rollback(app, body.version, author, emit)),
-                                 media_type=NDJSON)
+        return job(app, lambda emit: platform.rollback(app, body.version, author, emit))
 
     @api.get("/apps/{app}/formation", dependencies=auth)
     def formation(app: str) -> dict[str, int]:
@@ -140,8 +140,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.patch("/apps/{app}/formation", dependencies=auth)
     def scale(app: str, quantities: dict[str, int]) -> StreamingResponse:
-        platform.store.app(app)
-        return StreamingResponse(stream_job(lambda emit: platform.scale(app, quantities, emit)), media_type=NDJSON)
+        return job(app, lambda emit: platform.scale(app, quantities, emit))
 
     @api.get("/apps/{app}/dynos", dependencies=auth)
     def dynos(app: str) -> list[dict[str, Any]]:
@@ -150,9 +149,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/dynos/restart", dependencies=auth)
     def restart(app: str, body: Restart) -> StreamingResponse:
-        platform.store.app(app)
-        return StreamingResponse(stream_job(lambda emit: {"restarted": platform.restart(app, body.target, emit)}),
-                                 media_type=NDJSON)
+        return job(app, lambda emit: {"restarted": platform.restart(app, body.target, emit)})
 
     @api.post("/apps/{app}/dynos/{dyno}/stop", dependencies=auth)
     def stop_dyno(app: str, dyno: str) -> dict[str, str]:
@@ -172,9 +169,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/dynos", dependencies=auth)
     def run(app: str, body: OneOff) -> StreamingResponse:
-        platform.store.app(app)
-        return StreamingResponse(stream_job(lambda emit: {"exit_code": platform.run(app, body.command, emit)}),
-                                 media_type=NDJSON)
+        return job(app, lambda emit: {"exit_code": platform.run(app, body.command, emit)})
 
     @api.post("/apps/{app}/builds", dependencies=auth)
     async def deploy(app: str, request: Request) -> StreamingResponse:
@@ -189,11 +184,11 @@ def create_api(platform: Platform) -> FastAPI:
             upload.write(chunk)
         upload.seek(0)
 
-        def job(emit: Any) -> Any:
+        def build_and_release(emit: Callable[[str], None]) -> Any:
             with upload:
                 return platform.deploy(app, upload, emit, author)  # type: ignore[arg-type]
 
-        return StreamingResponse(stream_job(job), media_type=NDJSON)
+        return job(app, build_and_release)
 
     @api.get("/apps/{app}/logs", dependencies=auth)
     def logs(app: str, num: int = 100, tail: bool = False) -> StreamingResponse:

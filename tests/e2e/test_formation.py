@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -217,3 +218,56 @@ def test_concurrent_changes_are_serialised(daemon: Daemon, formation: str) -> No
     versions = [r["version"] for r in releases(daemon, formation)[:3]]
     assert len(set(versions)) == 3
     assert all(r["status"] == "succeeded" for r in releases(daemon, formation)[:3])
+
+
+def test_requests_in_flight_finish_on_the_old_dyno(daemon: Daemon, formation: str) -> None:
+    daemon.cli("config:set", "SLOW_SECONDS=3", "-a", formation)
+    outcome: dict[str, object] = {}
+
+    def slow_request() -> None:
+        response = daemon.get(formation, "/slow")
+        outcome.update(status=response.status_code, text=response.text)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(0.5)  # the request is in flight to the current web.1
+    daemon.cli("ps:restart", "web", "-a", formation)
+    thread.join(30)
+    assert outcome == {"status": 200, "text": "slow done by web.1\n"}
+    daemon.cli("config:unset", "SLOW_SECONDS", "-a", formation)
+
+
+def test_ps_stop_restarts_the_dyno(daemon: Daemon, formation: str) -> None:
+    before = ps(daemon, formation)["web.1"]
+    result = daemon.cli("ps:stop", "web.1", "-a", formation)
+    assert "Stopping web.1" in result.stdout
+    wait_for(lambda: ps(daemon, formation)["web.1"]["state"] == "up"
+             and ps(daemon, formation)["web.1"]["restarts"] > before["restarts"], timeout=30)
+    assert daemon.get(formation).status_code == 200
+    missing = daemon.cli("ps:stop", "web.9", "-a", formation, check=False)
+    assert missing.returncode != 0 and "No dyno 'web.9'" in missing.stderr
+
+
+def test_config_values_keep_newlines_and_quotes(daemon: Daemon, formation: str) -> None:
+    value = "line one\nline 'two' \"three\" $HOME"
+    daemon.cli("config:set", f"MULTILINE={value}", "-a", formation)
+    assert daemon.cli("config:get", "MULTILINE", "-a", formation).stdout == value + "\n"
+    shell = daemon.cli("config", "--shell", "-a", formation).stdout
+    exported = subprocess.run(["bash", "-c", f"{shell}\nprintf %s \"$MULTILINE\""], capture_output=True, text=True)
+    assert exported.stdout == value
+    assert value not in daemon.cli("logs", "-a", formation, "-n", "500").stdout  # values stay out of the log
+    daemon.cli("config:unset", "MULTILINE", "-a", formation)
+
+
+def test_per_app_boot_timeout(daemon: Daemon, formation: str, workdir: Path) -> None:
+    daemon.cli("apps:settings", "boot_timeout=3", "-a", formation)
+    assert json.loads(daemon.cli("apps:settings", "-a", formation, "--json").stdout)["boot_timeout"] == 3
+    started = time.monotonic()
+    failed = daemon.cli("config:set", "BOOT_DELAY=30", "-a", formation, check=False)
+    assert failed.returncode != 0 and "failed to bind to $PORT within 3 seconds" in failed.stderr
+    assert time.monotonic() - started < 20
+    assert daemon.get(formation).status_code == 200
+    daemon.cli("config:unset", "BOOT_DELAY", "-a", formation)
+    daemon.cli("apps:settings", "boot_timeout=default", "-a", formation)
+    bad = daemon.cli("apps:settings", "boot_timeout=0", "-a", formation, check=False)
+    assert bad.returncode != 0 and "boot_timeout must be from 1 to 3600 seconds" in bad.stderr

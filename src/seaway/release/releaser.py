@@ -59,11 +59,11 @@ class Releaser:
             user=app_user_name(app.name) if is_root() else None,
         )
 
-    def formation_specs(self, app: App, release: Release, slug: Slug, only: str | None = None) -> list[DynoSpec]:
+    def formation_specs(self, app: App, release: Release, slug: Slug) -> list[DynoSpec]:
         specs = []
         for process_type, quantity in sorted(self.store.formation(app).items()):
             command = slug.process_types.get(process_type)
-            if command is None or process_type in ONE_OFF_TYPES or only not in (None, process_type):
+            if command is None or process_type in ONE_OFF_TYPES:
                 continue
             specs += [self.spec(app, release, slug, process_type, i, command) for i in range(1, quantity + 1)]
         return specs
@@ -102,10 +102,11 @@ class Releaser:
             if slug is not None:
                 still = f"v{live[0].version} is still serving." if live else "Nothing was switched."
                 self._go_live(app, release, slug, record, still)
-        except ReleaseFailed as failure:
-            record(f" !     Release v{release.version} failed: {failure}")
+        except Exception as failure:  # never leave a release pending: say why it failed, then pass it on
+            reason = str(failure) if isinstance(failure, ReleaseFailed) else f"internal error: {failure!r}"
+            record(f" !     Release v{release.version} failed: {reason}")
             self.store.finish_release(release, "failed", "\n".join(output))
-            self.logs.append(app.name, "seaway", f"Release v{release.version} failed: {failure}")
+            self.logs.append(app.name, "seaway", f"Release v{release.version} failed: {reason}")
             raise
         self.store.finish_release(release, "succeeded", "\n".join(output))
         self.logs.append(app.name, "seaway", f"Release v{release.version} is live")

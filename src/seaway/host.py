@@ -31,18 +31,21 @@ def ensure_system_user(name: str, comment: str) -> "RunAs":
     return RunAs.of(pwd.getpwnam(name))
 
 
+_GRANTED: set[tuple[str, int, int]] = set()  # (folder, uid, ctime) already passable: ctime moves on any chmod/ACL change
+
+
 def grant_traverse(path: Path, user: "RunAs") -> None:
     """Let `user` reach `path` (search permission only) through every ancestor that would stop it.
 
     An ACL entry for that one user when `setfacl` is there; the `x` bit for others otherwise."""
     for folder in reversed(path.absolute().parents):
         info = folder.stat()
-        if info.st_mode & stat.S_IXOTH or info.st_uid == user.uid:
+        if info.st_mode & stat.S_IXOTH or info.st_uid == user.uid or (str(folder), user.uid, info.st_ctime_ns) in _GRANTED:
             continue
         setfacl = shutil.which("setfacl")
-        if setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True).returncode == 0:
-            continue
-        os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
+        if not (setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True).returncode == 0):
+            os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
+        _GRANTED.add((str(folder), user.uid, folder.stat().st_ctime_ns))
 
 
 def chown_tree(path: Path, user: "RunAs") -> None:

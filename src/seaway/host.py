@@ -40,7 +40,8 @@ def grant_traverse(path: Path, user: "RunAs") -> None:
     An ACL entry for that one user when `setfacl` is there; the `x` bit for others otherwise."""
     for folder in reversed(path.absolute().parents):
         info = folder.stat()
-        if info.st_mode & stat.S_IXOTH or info.st_uid == user.uid or (str(folder), user.uid, info.st_ctime_ns) in _GRANTED:
+        passable = info.st_mode & stat.S_IXOTH or info.st_uid == user.uid
+        if passable or (str(folder), user.uid, info.st_ctime_ns) in _GRANTED:
             continue
         setfacl = shutil.which("setfacl")
         if not (setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True).returncode == 0):

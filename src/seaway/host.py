@@ -44,7 +44,8 @@ def grant_traverse(path: Path, user: "RunAs") -> None:
         if passable or (str(folder), user.uid, info.st_ctime_ns) in _GRANTED:
             continue
         setfacl = shutil.which("setfacl")
-        if not (setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True).returncode == 0):
+        acl = setfacl and subprocess.run([setfacl, "-m", f"u:{user.name}:x", str(folder)], capture_output=True)
+        if not acl or acl.returncode != 0:
             os.chmod(folder, stat.S_IMODE(info.st_mode) | stat.S_IXOTH)
         _GRANTED.add((str(folder), user.uid, folder.stat().st_ctime_ns))
 

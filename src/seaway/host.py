@@ -141,9 +141,15 @@ def app_user(app: str) -> RunAs | None:
     return ensure_system_user(app_user_name(app), f"Seaway app {app}")
 
 
-def remove_app_user(app: str) -> None:
-    if is_root():
-        subprocess.run(["userdel", app_user_name(app)], capture_output=True)
+def remove_app_user(app: str, granted: list[Path]) -> None:
+    """Delete the app's user, first taking back the ACL entries it was given on `granted` folders:
+    a user created later may get the same uid, and must not inherit them."""
+    if not is_root():
+        return
+    name = app_user_name(app)
+    for folder in granted:
+        subprocess.run(["setfacl", "-x", f"u:{name}", str(folder)], capture_output=True)
+    subprocess.run(["userdel", name], capture_output=True)
 
 
 def grant_read(path: Path, user: RunAs) -> None:

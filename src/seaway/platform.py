@@ -11,6 +11,7 @@ from seaway.build.builder import Builder
 from seaway.build.errors import BuildError
 from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
+from seaway.build.slug import remove_tree
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.home import prepare_home
@@ -110,7 +111,8 @@ class Platform:
                     drop_database(self.postgres.admin_conninfo(), addon.details["role"], addon.details["database"])
             self.store.destroy_app(name)
             self.logs.remove(name)
-            remove_app_user(name)
+            remove_tree(self.settings.cache_dir / "apps" / name)
+            remove_app_user(name, granted=list(self.settings.slugs_dir.iterdir()))
 
     def ps(self, name: str) -> list[dict[str, Any]]:
         return [
@@ -122,7 +124,7 @@ class Platform:
 
     def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
         for process_type, quantity in quantities.items():
-            if not PROCESS_TYPE.match(process_type) or not 0 <= quantity <= 100:
+            if not PROCESS_TYPE.fullmatch(process_type) or not 0 <= quantity <= 100:
                 raise StoreError(f"Cannot scale {process_type!r} to {quantity}: use TYPE=N with N from 0 to 100.", 422)
         return self.releaser.scale(self.store.app(name), quantities, emit)
 

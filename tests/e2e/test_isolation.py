@@ -59,3 +59,22 @@ def test_a_dyno_cannot_change_its_slug(daemon: Daemon, two_apps: dict[str, str])
     lines = result.stdout.splitlines()
     assert "CHANGED" not in lines and "CREATED" not in lines and lines[-1] == "done"
     assert "touch: cannot touch 'app.py': Permission denied" in lines
+
+
+def test_destroying_an_app_takes_back_its_access(daemon: Daemon, tmp_path: Path) -> None:
+    import pwd
+    import subprocess
+
+    source = copy_app("wsgi_basic", tmp_path)
+    (source / "only-here.txt").write_text("iso-gone's own file\n")
+    daemon.cli("apps:create", "iso-gone", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    digest = json.loads(daemon.cli("apps:info", "--json", cwd=source).stdout)["slug"]["digest"]
+    slug = daemon.home / "slugs" / digest
+    uid = pwd.getpwnam("s-iso-gone").pw_uid
+    assert f"user:{uid}:r-x" in subprocess.run(["getfacl", "-np", str(slug)], capture_output=True, text=True).stdout
+    daemon.cli("apps:destroy", "-a", "iso-gone", "--confirm", "iso-gone")
+    assert f"user:{uid}:" not in subprocess.run(["getfacl", "-np", str(slug)], capture_output=True, text=True).stdout
+    with pytest.raises(KeyError):
+        pwd.getpwnam("s-iso-gone")
+    assert not (daemon.home / "cache" / "apps" / "iso-gone").exists()

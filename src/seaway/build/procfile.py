@@ -17,7 +17,7 @@ def parse_procfile(text: str) -> dict[str, str]:
             continue
         name, colon, command = line.partition(":")
         name, command = name.strip(), command.strip()
-        if not colon or not PROCESS_TYPE.match(name) or not command:
+        if not colon or not PROCESS_TYPE.fullmatch(name) or not command:
             raise BuildError(
                 f"Procfile line {number} is not `name: command`: {raw!r}. "
                 "Each line names a process type (letters, digits, - and _) and the command that runs it."

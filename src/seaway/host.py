@@ -150,8 +150,3 @@ def remove_app_user(app: str, granted: list[Path]) -> None:
     for folder in granted:
         subprocess.run(["setfacl", "-x", f"u:{name}", str(folder)], capture_output=True)
     subprocess.run(["userdel", name], capture_output=True)
-
-
-def grant_read(path: Path, user: RunAs) -> None:
-    """Let one user read and enter `path` (not its parents): an ACL entry."""
-    subprocess.run(["setfacl", "-m", f"u:{user.name}:rx", str(path)], check=True, capture_output=True)

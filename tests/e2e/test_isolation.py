@@ -72,7 +72,7 @@ def test_destroying_an_app_takes_back_its_access(daemon: Daemon, tmp_path: Path)
     digest = json.loads(daemon.cli("apps:info", "--json", cwd=source).stdout)["slug"]["digest"]
     slug = daemon.home / "slugs" / digest
     uid = pwd.getpwnam("s-iso-gone").pw_uid
-    assert f"user:{uid}:r-x" in subprocess.run(["getfacl", "-np", str(slug)], capture_output=True, text=True).stdout
+    assert f"user:{uid}:--x" in subprocess.run(["getfacl", "-np", str(slug)], capture_output=True, text=True).stdout
     daemon.cli("apps:destroy", "-a", "iso-gone", "--confirm", "iso-gone")
     assert f"user:{uid}:" not in subprocess.run(["getfacl", "-np", str(slug)], capture_output=True, text=True).stdout
     with pytest.raises(KeyError):

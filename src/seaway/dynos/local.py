@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from seaway.dynos.backend import DynoSpec, LineSink
-from seaway.host import RunAs, grant_read, grant_traverse, process_alive, read_pid
+from seaway.host import RunAs, grant_traverse, process_alive, read_pid
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -44,9 +44,8 @@ def _take_terminal() -> None:
 
 
 def _open_slug_to(app_dir: Path, user: RunAs) -> None:
-    """Let an app's user into its slug (an ACL entry on the slug folder) and to its interpreter."""
-    grant_read(app_dir.parent, user)
-    grant_traverse(app_dir, user)
+    """Let an app's user through to its slug (an ACL entry on the 0550 slug folder) and its interpreter."""
+    grant_traverse(app_dir / ".venv", user)
     python = app_dir / ".venv" / "bin" / "python"
     if python.is_symlink():
         grant_traverse(Path(os.path.realpath(python)), user)

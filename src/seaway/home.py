@@ -23,6 +23,7 @@ def prepare_home(settings: Settings) -> None:
         settings.run_dir: PASS_THROUGH,
         settings.router_dir: PASS_THROUGH,
         settings.logs_dir: PRIVATE,
+        settings.backups_dir: PRIVATE,
     }
     for folder, mode in folders.items():
         folder.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,11 @@ import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from seaway.addons.postgres import EmbeddedCluster, create_database, drop_database
+from seaway.addons.postgres import EmbeddedCluster, drop_database
+from seaway.addons.postgres.addon import PostgresAddon
+from seaway.addons.postgres.cluster import find_bin_dir
+from seaway.addons.postgres.server import Server
+from seaway.addons.postgres.storage import LocalStorage
 from seaway.build.builder import Builder
 from seaway.build.errors import BuildError
 from seaway.build.procfile import PROCESS_TYPE
@@ -47,8 +51,21 @@ class Platform:
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port)
-        self.postgres = EmbeddedCluster(settings.postgres_dir, settings.postgres_port)
+        self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
+                                                                                 settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
+        self._stopping = threading.Event()
+        self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
+                                LocalStorage(settings.backups_dir))
+
+    def postgres_server(self) -> Server:
+        """The PostgreSQL server add-on databases live on: the embedded cluster, or SEAWAY_POSTGRES_ADMIN_URL's."""
+        if self.postgres is not None:
+            return self.postgres.server
+        try:
+            return Server.from_url(self.settings.postgres_admin_url, find_bin_dir())
+        except ValueError as error:
+            raise StoreError(str(error), 500) from error
 
     def _dynos_changed(self, app: str) -> None:
         """A web dyno crashed or came back: route to the ones that are up."""
@@ -60,9 +77,12 @@ class Platform:
         threading.Thread(target=installed_interpreters, daemon=True).start()  # warm the first build
         self.backend.reap_orphans()
         self.store.fail_pending_releases()
-        self.postgres.start()
+        if self.postgres is not None:
+            self.postgres.start()
         apps = self.store.apps()
         self.router.start([AppRoute(app.name) for app in apps])
+        threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
+                         daemon=True, name="backup-scheduler").start()
         threads = [threading.Thread(target=self.releaser.restore, args=(app,)) for app in apps]
         for thread in threads:
             thread.start()
@@ -70,9 +90,11 @@ class Platform:
             thread.join()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.dynos.stop_all()
         self.router.stop()
-        self.postgres.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
 
     # -- apps ------------------------------------------------------------------
     def create_app(self, name: str) -> dict[str, Any]:
@@ -108,7 +130,8 @@ class Platform:
             self.router.update(remove=name)
             for addon in self.store.addons(app):
                 if addon.service == "postgresql":
-                    drop_database(self.postgres.admin_conninfo(), addon.details["role"], addon.details["database"])
+                    drop_database(self.postgres_server().conninfo(), addon.details["role"], addon.details["database"])
+            self.pg.storage.remove_app(name)
             self.store.destroy_app(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
@@ -176,18 +199,6 @@ class Platform:
         ]))
         release = self.releaser.create(app, None, description, emit, author)
         return {"release": release.version}
-
-    def add_postgres(self, name: str, emit: Emit, author: str = "admin") -> dict[str, Any]:
-        app = self.store.app(name)
-        if any(addon.config_var == "DATABASE_URL" for addon in self.store.addons(app)):
-            raise StoreError(f"{name} already has a PostgreSQL database attached as DATABASE_URL.", 409)
-        db = create_database(self.postgres.admin_conninfo(), "127.0.0.1", self.settings.postgres_port)
-        addon_name = f"postgresql-{db.database[1:]}"
-        self.store.add_addon(app, addon_name, "postgresql", "DATABASE_URL",
-                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
-        self.store.change_config(app, {"DATABASE_URL": db.url})
-        release = self.releaser.create(app, None, f"Attach {addon_name} as DATABASE_URL", emit, author)
-        return {"name": addon_name, "config_var": "DATABASE_URL", "release": release.version}
 
     # -- deploy and run ------------------------------------------------------------
     def deploy(self, name: str, source: BinaryIO, emit: Emit, author: str = "admin") -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Settings:
     boot_timeout: int = 60
     stop_timeout: int = 30
     web_concurrency: int = 2
+    postgres_admin_url: str = ""  # an existing server to use instead of the embedded cluster
+    schedule_interval: float = 30.0  # how often the backup scheduler looks for due backups
     settle_time: float = 2.0  # a non-web dyno of a new release must keep running this long to count as up
 
     @classmethod
@@ -47,6 +49,8 @@ class Settings:
             stop_timeout=_int_env("SEAWAY_STOP_TIMEOUT", 30),
             web_concurrency=_int_env("SEAWAY_WEB_CONCURRENCY", 2),
             settle_time=float(os.environ.get("SEAWAY_SETTLE_TIME", "2") or 2),
+            postgres_admin_url=os.environ.get("SEAWAY_POSTGRES_ADMIN_URL", ""),
+            schedule_interval=float(os.environ.get("SEAWAY_SCHEDULE_INTERVAL", "30") or 30),
         )
 
     # Folders the platform owns; nothing is written outside them.
@@ -81,6 +85,10 @@ class Settings:
     @property
     def postgres_dir(self) -> Path:
         return self.home / "postgres"
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.home / "backups"
 
     @property
     def run_dir(self) -> Path:

@@ -36,8 +36,10 @@ def test_each_app_gets_its_own_closed_database(daemon: Daemon) -> None:
     releases = json.loads(daemon.cli("releases", "-a", "pg-one", "--json").stdout)
     assert releases[0]["description"].startswith("Attach postgresql-")
 
-    again = daemon.cli("addons:create", "postgresql", "-a", "pg-one", check=False)
-    assert again.returncode != 0 and "already has a PostgreSQL database" in again.stderr
+    again = daemon.cli("addons:create", "postgresql", "-a", "pg-one")
+    assert "as POSTGRESQL_2_URL" in again.stdout  # a second database gets a name of its own
+    taken = daemon.cli("addons:create", "postgresql", "--as", "DATABASE", "-a", "pg-one", check=False)
+    assert taken.returncode != 0 and "DATABASE_URL is already set on pg-one" in taken.stderr
 
 
 def test_destroy_drops_the_database(daemon: Daemon) -> None:

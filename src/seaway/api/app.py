@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import valid_token
+from seaway.api.postgres import add_postgres_routes
 from seaway.api.streaming import stream_job
 from seaway.platform import Platform, release_json
 from seaway.store import StoreError
@@ -29,6 +30,7 @@ class AppCreate(BaseModel):
 
 class AddonCreate(BaseModel):
     service: str
+    attach_as: str | None = None
 
 
 class OneOff(BaseModel):
@@ -117,7 +119,9 @@ def create_api(platform: Platform) -> FastAPI:
         if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
             raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
         author = author_of(request)
-        return job(app, lambda emit: platform.add_postgres(app, emit, author))
+        return job(app, lambda emit: platform.pg.create(app, body.attach_as, emit, author))
+
+    add_postgres_routes(api, platform, auth, job)
 
     @api.get("/apps/{app}/releases", dependencies=auth)
     def releases(app: str) -> list[dict[str, Any]]:

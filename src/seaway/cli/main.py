@@ -113,10 +113,11 @@ def apps_destroy(app: str | None, confirm: str | None) -> None:
 @cli.command("addons:create")
 @click.argument("service")
 @app_option
-def addons_create(service: str, app: str | None) -> None:
+@click.option("--as", "attach_as", help="Attach as NAME_URL (the first database is DATABASE_URL).")
+def addons_create(service: str, app: str | None, attach_as: str | None) -> None:
     """Attach an add-on (postgresql) to an app."""
     name = resolve_app(app)
-    result = client().job("POST", f"/apps/{name}/addons", json={"service": service})
+    result = client().job("POST", f"/apps/{name}/addons", json={"service": service, "attach_as": attach_as})
     click.echo(f"Created {result['name']} as {result['config_var']} on {name} (release v{result['release']})")
 
 
@@ -381,4 +382,6 @@ def run_detached(app: str | None, command: tuple[str, ...]) -> None:
 
 
 def main() -> None:
+    import seaway.cli.postgres  # noqa: F401 - registers the addons:* and pg:* commands
+
     cli(prog_name="seaway")

@@ -16,6 +16,8 @@ from seaway.store.models import (
     Addon,
     ApiToken,
     App,
+    Backup,
+    BackupSchedule,
     Build,
     ConfigVar,
     FormationEntry,
@@ -237,6 +239,70 @@ class Store:
     def addons(self, app: App) -> list[Addon]:
         with self.session() as s:
             return list(s.scalars(select(Addon).where(Addon.app_id == app.id).order_by(Addon.id)))
+
+    def addon(self, app: App, name: str) -> Addon:
+        for addon in self.addons(app):
+            if name in (addon.name, addon.config_var, addon.config_var.removesuffix("_URL")):
+                return addon
+        raise StoreError(f"No add-on {name!r} on {app.name}. See `seaway addons -a {app.name}`.", 404)
+
+    def remove_addon(self, addon: Addon) -> None:
+        with self.session() as s:
+            s.delete(s.get(Addon, addon.id))
+
+    # -- backups -----------------------------------------------------------
+    def create_backup(self, app: App, addon: str, kind: str) -> Backup:
+        with self.session() as s:
+            number = (s.scalar(select(func.max(Backup.number)).where(Backup.app_id == app.id)) or 0) + 1
+            backup = Backup(app_id=app.id, number=number, addon=addon, kind=kind, status="running", tables={})
+            s.add(backup)
+            return backup
+
+    def update_backup(self, backup: Backup, **values: Any) -> Backup:
+        with self.session() as s:
+            row = s.get(Backup, backup.id)
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+            return row
+
+    def backups(self, app: App) -> list[Backup]:
+        with self.session() as s:
+            return list(s.scalars(select(Backup).where(Backup.app_id == app.id).order_by(Backup.number.desc())))
+
+    def backup(self, app: App, name: str | None) -> Backup:
+        """A backup by name (b003, 3), or the newest completed one."""
+        backups = self.backups(app)
+        if name is None:
+            found = next((b for b in backups if b.status == "completed"), None)
+            if found is None:
+                raise StoreError(f"{app.name} has no completed backup yet. Take one with `seaway pg:backups:capture`.", 404)
+            return found
+        digits = name.lower().lstrip("b")
+        found = next((b for b in backups if digits.isdigit() and b.number == int(digits)), None)
+        if found is None:
+            raise StoreError(f"No backup {name!r} on {app.name}. See `seaway pg:backups -a {app.name}`.", 404)
+        return found
+
+    def delete_backup(self, backup: Backup) -> None:
+        with self.session() as s:
+            s.delete(s.get(Backup, backup.id))
+
+    def schedule(self, app: App) -> BackupSchedule | None:
+        with self.session() as s:
+            return s.get(BackupSchedule, app.id)
+
+    def schedules(self) -> list[BackupSchedule]:
+        with self.session() as s:
+            return list(s.scalars(select(BackupSchedule)))
+
+    def set_schedule(self, app: App, addon: str | None, at: str = "", timezone: str = "UTC") -> None:
+        with self.session() as s:
+            row = s.get(BackupSchedule, app.id)
+            if row is not None:
+                s.delete(row)
+            if addon is not None:
+                s.add(BackupSchedule(app_id=app.id, addon=addon, at=at, timezone=timezone))
 
     # -- API tokens ------------------------------------------------------
     def add_token(self, token_sha256: str, description: str) -> None:

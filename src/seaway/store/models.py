@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -97,4 +97,37 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     description: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Backup(Base):
+    """A pg_dump of an app's database: b001, b002... per app."""
+
+    __tablename__ = "backups"
+    __table_args__ = (UniqueConstraint("app_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    addon: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # manual / scheduled / safety / final
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running / completed / failed
+    verification: Mapped[str | None] = mapped_column(String(20), nullable=True)  # verified / failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    location: Mapped[str] = mapped_column(String(500), default="")
+    tables: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # row counts at the snapshot
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    @property
+    def name(self) -> str:
+        return f"b{self.number:03d}"
+
+
+class BackupSchedule(Base):
+    __tablename__ = "backup_schedules"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    addon: Mapped[str] = mapped_column(String(100))
+    at: Mapped[str] = mapped_column(String(5))  # HH:MM
+    timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

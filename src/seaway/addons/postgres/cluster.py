@@ -8,11 +8,15 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 
+from seaway.addons.postgres.server import Server
 from seaway.host import (
     RunAs,
     chown_tree,
@@ -63,6 +67,9 @@ class EmbeddedCluster:
         self.bin = find_bin_dir()
         self.user: RunAs | None = ensure_system_user(SYSTEM_USER, "Seaway PostgreSQL") if is_root() else None
         self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.on_event: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True)
 
     def _run_as(self) -> dict[str, object]:
         return self.user.popen_kwargs() if self.user else {}
@@ -70,6 +77,10 @@ class EmbeddedCluster:
     @property
     def password(self) -> str:
         return self.password_file.read_text().strip()
+
+    @property
+    def server(self) -> Server:
+        return Server("127.0.0.1", self.port, SUPERUSER, self.password, self.bin)
 
     def admin_conninfo(self, dbname: str = "postgres") -> str:
         return psycopg.conninfo.make_conninfo(host="127.0.0.1", port=self.port, user=SUPERUSER,
@@ -131,6 +142,13 @@ class EmbeddedCluster:
         self.initialise()
         # A server left by a daemon that was killed: fast shutdown, so this daemon owns the cluster again.
         stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)
+        self._stopping.clear()
+        self._spawn()
+        if self._watcher is None or not self._watcher.is_alive():
+            self._watcher = threading.Thread(target=self._watch, daemon=True, name="postgres-watch")
+            self._watcher.start()
+
+    def _spawn(self) -> None:
         log = open(self.directory / "server.log", "ab")
         os.chmod(self.directory / "server.log", 0o600)
         self.process = subprocess.Popen(
@@ -140,6 +158,22 @@ class EmbeddedCluster:
         )
         log.close()
         self._wait_ready(timeout=60)
+
+    def _watch(self) -> None:
+        """If the server dies, start it again (backing off while it cannot start)."""
+        while not self._stopping.is_set():
+            assert self.process is not None
+            code = self.process.wait()
+            delay = 1.0
+            while not self._stopping.wait(delay):
+                self.on_event(f"PostgreSQL exited with status {code}; starting it again")
+                try:
+                    self._spawn()
+                    self.on_event("PostgreSQL is back")
+                    break
+                except PostgresError as error:
+                    self.on_event(f"PostgreSQL could not start yet: {str(error).splitlines()[-1]}")
+                    delay = min(delay * 2, 60)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -155,6 +189,7 @@ class EmbeddedCluster:
         raise PostgresError(f"PostgreSQL did not accept connections within {timeout:g} s; see {self.directory}/server.log")
 
     def stop(self) -> None:
+        self._stopping.set()
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGINT)  # fast shutdown: roll back open transactions, exit cleanly

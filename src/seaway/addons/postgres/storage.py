@@ -1,0 +1,54 @@
+"""Where backup files live. Local folders now; an S3-compatible store can implement the same four calls."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+class BackupStorage(Protocol):
+    def write_path(self, app: str, name: str) -> Path: ...  # a local file a capture writes, then `keep`s
+
+    def keep(self, app: str, name: str, written: Path) -> str: ...  # store it; returns its location
+
+    def open(self, app: str, name: str) -> BinaryIO: ...
+
+    def fetch(self, app: str, name: str) -> Path: ...  # a local file of it, for pg_restore
+
+    def delete(self, app: str, name: str) -> None: ...
+
+
+class LocalStorage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        os.chmod(root, 0o700)
+
+    def _path(self, app: str, name: str) -> Path:
+        return self.root / app / f"{name}.dump"
+
+    def write_path(self, app: str, name: str) -> Path:
+        folder = self.root / app
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return folder / f"{name}.dump.partial"
+
+    def keep(self, app: str, name: str, written: Path) -> str:
+        final = self._path(app, name)
+        with open(written, "rb") as f:
+            os.fsync(f.fileno())
+        written.replace(final)
+        return str(final)
+
+    def open(self, app: str, name: str) -> BinaryIO:
+        return open(self._path(app, name), "rb")
+
+    def fetch(self, app: str, name: str) -> Path:
+        return self._path(app, name)
+
+    def delete(self, app: str, name: str) -> None:
+        self._path(app, name).unlink(missing_ok=True)
+
+    def remove_app(self, app: str) -> None:
+        shutil.rmtree(self.root / app, ignore_errors=True)

@@ -33,7 +33,7 @@ def generate(url: str, gigabytes: float) -> None:
         step = 1_000_000
         for start in range(0, rows, step):
             conn.execute("INSERT INTO events (at, kind, payload) SELECT now() - n * interval '1 second', "
-                         "'kind-' || (n % 17), md5(n::text) || md5((n * 7)::text) || repeat('z', 40) "
+                         "'kind-' || (n %% 17), md5(n::text) || md5((n * 7)::text) || repeat('z', 40) "
                          "FROM generate_series(%s, %s) n", (start, min(start + step, rows) - 1))
         conn.execute("CREATE TABLE users AS SELECT n AS id, 'user ' || n AS name FROM generate_series(1, 100000) n")
         conn.execute("VACUUM ANALYZE")

@@ -51,6 +51,7 @@ class Daemon:
             "SEAWAY_BOOT_TIMEOUT": str(boot_timeout),
             "SEAWAY_STOP_TIMEOUT": "5",
             "SEAWAY_WEB_CONCURRENCY": "1",
+            "SEAWAY_SCHEDULE_INTERVAL": "1",
         }
         for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
             self.env.pop(key, None)

@@ -26,7 +26,7 @@ from seaway.release import ReleaseFailed, Releaser
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
-from seaway.store.models import Release, Slug
+from seaway.store.models import Release, Slug, utcnow
 
 Emit = Callable[[str], None]
 
@@ -123,19 +123,25 @@ class Platform:
     def web_url(self, name: str) -> str:
         return f"http://{name}.localhost:{self.settings.router_port}/"
 
-    def destroy_app(self, name: str) -> None:
+    def destroy_app(self, name: str) -> dict[str, Any]:
+        """Stop everything, take a final backup of each database (kept), then remove the app."""
         app = self.store.app(name)
+        finals = []
         with self.releaser.app_lock(name):
             self.dynos.stop_app(name)
             self.router.update(remove=name)
             for addon in self.store.addons(app):
                 if addon.service == "postgresql":
+                    final = self.pg.capture(name, addon.name, "final", lambda _line: None)
+                    finals.append(f"{addon.name}: {final['id']} {final['status']}" +
+                                  (f" ({final['reason']})" if final["reason"] else ""))
                     drop_database(self.postgres_server().conninfo(), addon.details["role"], addon.details["database"])
-            self.pg.storage.remove_app(name)
+            kept = self.pg.storage.archive_app(name, utcnow().strftime("%Y%m%dT%H%M%S"))
             self.store.destroy_app(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
             remove_app_user(name, granted=list(self.settings.slugs_dir.iterdir()))
+        return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None}
 
     def ps(self, name: str) -> list[dict[str, Any]]:
         return [

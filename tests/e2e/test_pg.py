@@ -208,3 +208,27 @@ def test_disk_full_during_capture_leaves_no_partial_file(daemon: Daemon, pgapp: 
     finally:
         subprocess.run(["umount", str(folder)])
     sql(daemon, "DROP TABLE big")
+
+
+def test_a_missed_scheduled_backup_is_reported_then_taken(daemon: Daemon, pgapp: str) -> None:
+    """The platform was down when a backup was due: the store says the schedule is two days old and its
+    time passed three hours ago, with no backup since (the clock is the only thing simulated)."""
+    import sqlite3
+    from datetime import timedelta
+
+    for earlier in [b for b in backups(daemon) if b["kind"] == "scheduled"]:  # taken "after" the simulated due time
+        daemon.cli("pg:backups:delete", earlier["id"], "-a", pgapp, "--confirm", pgapp)
+    daemon.cli("pg:backups:schedule", "--at", "00:00", "-a", pgapp)
+    due = datetime.now(timezone.utc) - timedelta(hours=3)
+    with sqlite3.connect(daemon.home / "seaway.db") as db:
+        db.execute("UPDATE backup_schedules SET at = ?, created_at = ?",
+                   (f"{due:%H:%M}", (due - timedelta(days=2)).replace(tzinfo=None)))
+    before = {b["id"] for b in backups(daemon)}
+    wait_for(lambda: any(b["kind"] == "scheduled" and b["verification"] == "verified"
+                         for b in backups(daemon) if b["id"] not in before), timeout=30)
+    new = [b for b in backups(daemon) if b["id"] not in before]
+    missed = [b for b in new if b["status"] == "failed"]
+    assert len(missed) == 1 and missed[0]["reason"].startswith("missed: the backup scheduled for")
+    assert missed[0]["id"] in json.loads(daemon.cli("pg:info", "-a", pgapp, "--json").stdout)["failed_backups"]
+    assert "did not run when due" in daemon.cli("logs", "-a", pgapp, "-n", "50").stdout
+    daemon.cli("pg:backups:unschedule", "-a", pgapp)

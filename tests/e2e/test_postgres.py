@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -48,7 +49,10 @@ def test_destroy_drops_the_database(daemon: Daemon) -> None:
     info = psycopg.conninfo.conninfo_to_dict(_url(daemon, "pg-gone").replace("postgres://", "postgresql://", 1))
     refused = daemon.cli("apps:destroy", "-a", "pg-gone", check=False)
     assert refused.returncode != 0 and "--confirm pg-gone" in refused.stderr
-    daemon.cli("apps:destroy", "-a", "pg-gone", "--confirm", "pg-gone")
+    destroyed = daemon.cli("apps:destroy", "-a", "pg-gone", "--confirm", "pg-gone").stdout
+    assert "Final backup of postgresql-" in destroyed and ": b001 completed" in destroyed
+    kept = Path(destroyed.split("Backups kept in ")[1].split(" (")[0])
+    assert (kept / "b001.dump").stat().st_size > 0 and kept.name.startswith("pg-gone.destroyed-")
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(**info)
     assert "pg-gone" not in daemon.cli("apps").stdout

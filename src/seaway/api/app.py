@@ -93,9 +93,8 @@ def create_api(platform: Platform) -> FastAPI:
         return platform.app_info(app)
 
     @api.delete("/apps/{app}", dependencies=auth)
-    def destroy_app(app: str) -> dict[str, str]:
-        platform.destroy_app(app)
-        return {"destroyed": app}
+    def destroy_app(app: str) -> dict[str, Any]:
+        return platform.destroy_app(app)
 
     @api.get("/apps/{app}/config", dependencies=auth)
     def config(app: str) -> dict[str, str]:

@@ -105,8 +105,12 @@ def apps_destroy(app: str | None, confirm: str | None) -> None:
     name = resolve_app(app)
     if confirm != name:
         raise click.UsageError(f"This destroys {name} and its data. Run again with --confirm {name}.")
-    client().request("DELETE", f"/apps/{name}")
+    result = client().request("DELETE", f"/apps/{name}")
     click.echo(f"Destroying {name}... done")
+    for final in result["final_backups"]:
+        click.echo(f"Final backup of {final}")
+    if result["backups_kept_in"]:
+        click.echo(f"Backups kept in {result['backups_kept_in']} (pg_restore reads them)")
 
 
 # -- add-ons and config ------------------------------------------------------------

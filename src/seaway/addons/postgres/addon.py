@@ -162,27 +162,26 @@ class PostgresAddon:
             location = self.storage.keep(name, backup.name, written)
         except (BackupError, OSError) as error:
             written.unlink(missing_ok=True)
-            return self._failed(backup, "failed", f"capture failed: {error}", emit)
+            return self._failed(name, backup, "failed", f"capture failed: {error}", emit)
         backup = self.store.update_backup(backup, status="completed", size=size, location=location, tables=counts,
                                           finished_at=utcnow())
         emit(f"Verifying {backup.name} by restoring it into a scratch database...")
         try:
             verify(server, self.storage.fetch(name, backup.name), counts)
         except (BackupError, psycopg.Error) as error:
-            return self._failed(backup, "completed", f"verification failed: {error}", emit)
+            return self._failed(name, backup, "completed", f"verification failed: {error}", emit)
         backup = self.store.update_backup(backup, verification="verified")
         emit(f"Backup {backup.name} taken and verified: {len(counts)} tables, {sum(counts.values())} rows, "
              f"{size / 1e6:.1f} MB")
         self.logs.append(name, "seaway", f"Backup {backup.name} of {addon.name} taken and verified")
         return backup_json(backup)
 
-    def _failed(self, backup: Backup, status: str, reason: str, emit: Emit) -> dict[str, Any]:
+    def _failed(self, app: str, backup: Backup, status: str, reason: str, emit: Emit) -> dict[str, Any]:
         verification = "failed" if status == "completed" else None
         backup = self.store.update_backup(backup, status=status, verification=verification, reason=reason,
                                           finished_at=utcnow())
         emit(f" !     Backup {backup.name}: {reason}")
-        app = next(a for a in self.store.apps() if a.id == backup.app_id)
-        self.logs.append(app.name, "seaway", f"Error: backup {backup.name} of {backup.addon}: {reason}")
+        self.logs.append(app, "seaway", f"Error: backup {backup.name} of {backup.addon}: {reason}")
         return backup_json(backup)
 
     # -- schedules -----------------------------------------------------------------
@@ -226,7 +225,7 @@ class PostgresAddon:
         kind, due = action
         if kind == "missed":
             missed = self.store.create_backup(app, schedule.addon, "scheduled")
-            self._failed(missed, "failed", f"missed: the backup scheduled for {due:%Y-%m-%d %H:%M} UTC did not run "
+            self._failed(app.name, missed, "failed", f"missed: the backup scheduled for {due:%Y-%m-%d %H:%M} UTC did not run "
                                            "when due (was the platform down?); taking one now", lambda _l: None)
         self.capture(app.name, schedule.addon, "scheduled", lambda _line: None)
         completed = [(b.name, _aware(b.created_at)) for b in self.store.backups(app)

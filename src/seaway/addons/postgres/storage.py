@@ -50,5 +50,12 @@ class LocalStorage:
     def delete(self, app: str, name: str) -> None:
         self._path(app, name).unlink(missing_ok=True)
 
-    def remove_app(self, app: str) -> None:
-        shutil.rmtree(self.root / app, ignore_errors=True)
+    def archive_app(self, app: str, stamp: str) -> Path | None:
+        """Keep a destroyed app's backups under a name no new app of the same name will reuse."""
+        folder = self.root / app
+        if not folder.is_dir() or not any(folder.iterdir()):
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        kept = self.root / f"{app}.destroyed-{stamp}"
+        folder.rename(kept)
+        return kept

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -27,6 +27,7 @@ from seaway.store.models import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+Row = TypeVar("Row")
 
 
 class StoreError(Exception):
@@ -222,11 +223,15 @@ class Store:
 
     # -- per-app settings --------------------------------------------------
     def update_settings(self, app: App, **values: int | None) -> App:
+        return self._update(App, app.id, values)
+
+    def _update(self, model: type[Row], key: Any, values: dict[str, Any]) -> Row:
+        """Set some columns of one row; return it."""
         with self.session() as s:
-            row = s.get(App, app.id)
+            row = s.get(model, key)
             assert row is not None
-            for key, value in values.items():
-                setattr(row, key, value)
+            for column, value in values.items():
+                setattr(row, column, value)
             return row
 
     # -- add-ons ---------------------------------------------------------
@@ -259,12 +264,7 @@ class Store:
             return backup
 
     def update_backup(self, backup: Backup, **values: Any) -> Backup:
-        with self.session() as s:
-            row = s.get(Backup, backup.id)
-            assert row is not None
-            for key, value in values.items():
-                setattr(row, key, value)
-            return row
+        return self._update(Backup, backup.id, values)
 
     def backups(self, app: App) -> list[Backup]:
         with self.session() as s:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
 import re
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from seaway.build.slug import remove_tree
-from tests.e2e.daemon import Daemon
+from tests.e2e.daemon import Daemon, processes_mentioning
 
 pytestmark = pytest.mark.e2e
 _names = itertools.count(1)
@@ -28,13 +31,22 @@ def daemon() -> Iterator[Daemon]:
     running.start()
     yield running
     running.stop()
+    _kill_leftovers(folder)
     remove_tree(folder)
+
+
+def _kill_leftovers(folder: Path) -> None:
+    """Whatever a failed test left running from `folder` (nginx, PostgreSQL, dynos) goes with it."""
+    for line in processes_mentioning(str(folder)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split(":", 1)[0]), signal.SIGKILL)
 
 
 @pytest.fixture
 def scratch() -> Iterator[Path]:
     folder = _outside_pytest_tmp()
     yield folder
+    _kill_leftovers(folder)
     remove_tree(folder)
 
 

@@ -21,6 +21,7 @@ from seaway.dynos.local import LocalBackend
 from seaway.home import prepare_home
 from seaway.host import app_user, remove_app_user
 from seaway.logs import LogStore
+from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
 from seaway.router import AppRoute, NginxRouter
@@ -54,6 +55,7 @@ class Platform:
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
+        self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
         self._stopping = threading.Event()
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
                                 LocalStorage(settings.backups_dir))

@@ -122,6 +122,18 @@ def create_api(platform: Platform) -> FastAPI:
 
     add_postgres_routes(api, platform, auth, job)
 
+    @api.get("/apps/{app}/migrations/status", dependencies=auth)
+    def migrations_status(app: str) -> dict[str, Any]:
+        return platform.migrations.status(app)
+
+    @api.get("/apps/{app}/migrations/history", dependencies=auth)
+    def migrations_history(app: str) -> list[dict[str, Any]]:
+        return platform.migrations.history(app)
+
+    @api.get("/apps/{app}/migrations/validate", dependencies=auth)
+    def migrations_validate(app: str) -> dict[str, Any]:
+        return platform.migrations.validate(app)
+
     @api.get("/apps/{app}/releases", dependencies=auth)
     def releases(app: str) -> list[dict[str, Any]]:
         found = platform.store.app(app)

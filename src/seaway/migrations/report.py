@@ -1,0 +1,64 @@
+"""Status, history and validation of an app's migrations, from what the probe found. Pure."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+
+def mask_url(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:****@", url)
+
+
+def _ancestors(revisions: dict[str, dict[str, Any]], starts: list[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        rev = todo.pop()
+        if rev in seen or rev not in revisions:
+            continue
+        seen.add(rev)
+        todo += revisions[rev]["parents"]
+    return seen
+
+
+def status(report: dict[str, Any], database_url: str) -> dict[str, Any]:
+    revisions = {r["revision"]: r for r in report["revisions"]}
+    applied = _ancestors(revisions, report["current"])
+    pending = [r["revision"] for r in reversed(report["revisions"]) if r["revision"] not in applied]
+    heads, current = report["heads"], report["current"]
+    return {
+        "framework": report.get("framework"),
+        "current_revision": current[0] if len(current) == 1 else (current or None),
+        "head_revision": heads[0] if len(heads) == 1 else (heads or None),
+        "is_up_to_date": bool(heads) and sorted(current) == sorted(heads),
+        "pending_revisions": pending,
+        "total_revisions": len(revisions),
+        "database_url_masked": mask_url(database_url),
+        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "database_error": report.get("database_error"),
+    }
+
+
+def history(report: dict[str, Any]) -> list[dict[str, Any]]:
+    revisions = {r["revision"]: r for r in report["revisions"]}
+    applied = _ancestors(revisions, report["current"])
+    return [{**r, "applied": r["revision"] in applied, "head": r["revision"] in report["heads"]}
+            for r in report["revisions"]]
+
+
+def validate(report: dict[str, Any]) -> dict[str, Any]:
+    known = {r["revision"] for r in report["revisions"]}
+    problems = [f"broken revision chain: {error}" for error in report["errors"]]
+    if len(report["heads"]) > 1:
+        heads = " ".join(report["heads"])
+        problems.append(f"multiple heads: {heads}. Merge them with `flask db merge {heads}` "
+                        f"(or `alembic merge {heads}`) and deploy again.")
+    for revision in report["current"]:
+        if revision not in known:
+            problems.append(f"the database is at revision {revision}, which this code does not know: "
+                            "the schema is ahead of the code (a newer release migrated it).")
+    if report.get("database_error"):
+        problems.append(f"cannot read the database: {report['database_error']}")
+    return {"valid": not problems, "problems": problems}

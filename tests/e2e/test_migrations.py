@@ -1,0 +1,83 @@
+"""migrations:status / history / validate against a real Flask-Migrate app and its database."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.daemon import Daemon, copy_app
+
+HEAD = "5d31038af84e"
+NEXT = '''"""add a column
+
+Revision ID: 7e8f9a0b1c2d
+Revises: 5d31038af84e
+Create Date: 2026-11-22 01:00:00.000000
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "7e8f9a0b1c2d"
+down_revision = "5d31038af84e"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("greeting", sa.Column("lang", sa.String(8), nullable=True))
+
+
+def downgrade():
+    op.drop_column("greeting", "lang")
+'''
+
+
+@pytest.fixture(scope="module")
+def migrated(daemon: Daemon, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = copy_app("flask_migrate", tmp_path_factory.mktemp("migrated"))
+    daemon.cli("apps:create", "migrated", cwd=source)
+    daemon.cli("addons:create", "postgresql", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    return source
+
+
+def test_status_history_validate_of_an_up_to_date_app(daemon: Daemon, migrated: Path) -> None:
+    status = json.loads(daemon.cli("migrations:status", "--json", cwd=migrated).stdout)
+    assert status["framework"] == "flask-migrate" and status["is_up_to_date"]
+    assert status["current_revision"] == HEAD == status["head_revision"] and status["pending_revisions"] == []
+    assert status["total_revisions"] == 1 and ":****@" in status["database_url_masked"]
+    history = json.loads(daemon.cli("migrations:history", "--json", cwd=migrated).stdout)
+    assert [(r["revision"], r["applied"], r["message"]) for r in history] == [(HEAD, True, "create greeting")]
+    assert "consistent" in daemon.cli("migrations:validate", cwd=migrated).stdout
+
+
+def test_pending_revision_of_code_that_was_not_migrated(daemon: Daemon, migrated: Path, workdir: Path) -> None:
+    source = workdir / "next"
+    shutil.copytree(migrated, source)
+    (source / "migrations" / "versions" / "7e8f9a0b1c2d_add_a_column.py").write_text(NEXT)
+    procfile = source / "Procfile"
+    procfile.write_text("web: gunicorn app:app\n")  # no release phase: nothing migrates the database
+    daemon.cli("deploy", "-a", "migrated", str(source))
+    status = json.loads(daemon.cli("migrations:status", "-a", "migrated", "--json").stdout)
+    assert status["pending_revisions"] == ["7e8f9a0b1c2d"] and not status["is_up_to_date"]
+    assert status["head_revision"] == "7e8f9a0b1c2d" and status["current_revision"] == HEAD
+    text = daemon.cli("migrations:status", "-a", "migrated").stdout
+    assert "1 pending" in text
+
+
+def test_schema_ahead_of_code_is_invalid(daemon: Daemon, migrated: Path) -> None:
+    daemon.cli("pg:psql", "-a", "migrated", "-c", "UPDATE alembic_version SET version_num = 'f00dfeed0001'")
+    result = daemon.cli("migrations:validate", "-a", "migrated", check=False)
+    assert result.returncode == 1 and "revision f00dfeed0001, which this code does not know" in result.stdout
+    daemon.cli("pg:psql", "-a", "migrated", "-c", f"UPDATE alembic_version SET version_num = '{HEAD}'")
+
+
+def test_an_app_without_migrations_says_so(daemon: Daemon, workdir: Path) -> None:
+    source = copy_app("wsgi_basic", workdir)
+    daemon.cli("apps:create", "no-migrations", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    result = daemon.cli("migrations:status", cwd=source, check=False)
+    assert result.returncode != 0 and "No migrations found" in result.stderr

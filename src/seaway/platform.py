@@ -21,9 +21,11 @@ from seaway.dynos.local import LocalBackend
 from seaway.home import prepare_home
 from seaway.host import app_user, remove_app_user
 from seaway.logs import LogStore
+from seaway.migrations.safety import ReleaseSafety
 from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
+from seaway.release.releaser import RELEASE_TIMEOUT
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
@@ -55,10 +57,11 @@ class Platform:
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
-        self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
         self._stopping = threading.Event()
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
                                 LocalStorage(settings.backups_dir))
+        self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
+        self.releaser.before_release = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs).before
 
     def postgres_server(self) -> Server:
         """The PostgreSQL server add-on databases live on: the embedded cluster, or SEAWAY_POSTGRES_ADMIN_URL's."""
@@ -163,7 +166,7 @@ class Platform:
         return self.releaser.restart(self.store.app(name), target, emit)
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
-        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600)}
+        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600), "release_timeout": (1, 86400)}
         for key, value in values.items():
             if key not in limits:
                 raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(limits)}.", 422)
@@ -177,7 +180,8 @@ class Platform:
     def app_settings(self, name: str) -> dict[str, Any]:
         app = self.store.app(name)
         return {"boot_timeout": app.boot_timeout or self.settings.boot_timeout,
-                "stop_timeout": app.stop_timeout or self.settings.stop_timeout}
+                "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
+                "release_timeout": app.release_timeout or RELEASE_TIMEOUT}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,15 @@ from pathlib import Path
 class Framework:
     name: str  # "flask-migrate", "alembic", "django"
     script_location: str = ""  # Alembic's folder of revisions, relative to the app
+
+
+def migrations_digest(app_dir: Path, framework: Framework) -> str:
+    """What the migrations are: a hash of every file of the script folder (names and bytes)."""
+    digest = hashlib.sha256()
+    folder = app_dir / framework.script_location
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def detect(app_dir: Path) -> Framework | None:

@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seaway.dynos import DynoManager
+from seaway.dynos import DynoManager, DynoSpec
 from seaway.migrations import report
-from seaway.migrations.detect import detect
+from seaway.migrations.detect import Framework, detect, migrations_digest
 from seaway.release import ReleaseFailed, Releaser
 from seaway.store import Store, StoreError
 
@@ -22,20 +22,31 @@ class Migrations:
     def __init__(self, store: Store, releaser: Releaser, dynos: DynoManager, slugs_dir: Path) -> None:
         self.store, self.releaser, self.dynos, self.slugs_dir = store, releaser, dynos, slugs_dir
 
+    def framework(self, slug_digest: str) -> Framework | None:
+        return detect(self.slugs_dir / slug_digest / "app")
+
+    def digest(self, slug_digest: str, framework: Framework) -> str:
+        """What a slug's migrations are (a hash of their files)."""
+        return migrations_digest(self.slugs_dir / slug_digest / "app", framework)
+
     def _probe(self, name: str) -> tuple[dict[str, Any], str]:
         app = self.store.app(name)
         try:
             spec = self.releaser.one_off_spec(app, COMMAND)
         except ReleaseFailed as error:
             raise StoreError(str(error), 409) from error
-        framework = detect(self.slugs_dir / spec.slug / "app")
+        framework = self.framework(spec.slug)
         if framework is None:
             raise StoreError(f"No migrations found in {name}'s code: Seaway recognises Alembic (alembic.ini), "
                              "Flask-Migrate (migrations/ with a Flask env.py) and Django (manage.py).", 404)
+        return self.probe(spec, framework), spec.env.get("DATABASE_URL", "")
+
+    def probe(self, spec: DynoSpec, framework: Framework) -> dict[str, Any]:
+        """Run the probe as the one-off `spec` (any release's code) and return what it found."""
         if framework.name == "django":
             raise StoreError("Django migrations are recognised, but their status is not available yet.", 501)
-        spec = replace(spec, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
-                                  "SEAWAY_PROBE_CODE": PROBE})
+        spec = replace(spec, command=COMMAND, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
+                                                   "SEAWAY_PROBE_CODE": PROBE})
         output: list[str] = []
         code = self.dynos.run_one_off(spec, output.append, timeout=120)
         try:
@@ -44,9 +55,20 @@ class Migrations:
             found = None
         if found is None:
             tail = " / ".join(output[-3:]) or "no output"
-            raise StoreError(f"Reading {name}'s migrations failed (exit status {code}): {tail}", 502)
+            raise StoreError(f"Reading {spec.app}'s migrations failed (exit status {code}): {tail}", 502)
         found["framework"] = framework.name
-        return found, spec.env.get("DATABASE_URL", "")
+        return found
+
+    def offline_sql(self, spec: DynoSpec, framework: Framework, current: list[str]) -> str:
+        """The SQL the pending migrations would run, rendered offline by the framework itself."""
+        span = f"{current[0]}:head" if len(current) == 1 else "head"
+        command = (f"flask db upgrade --sql {span}" if framework.name == "flask-migrate"
+                   else f"alembic upgrade {span} --sql")
+        output: list[str] = []
+        code = self.dynos.run_one_off(replace(spec, command=command), output.append, timeout=300)
+        if code != 0:
+            raise StoreError(f"`{command}` exited with status {code}: {' / '.join(output[-3:])}", 502)
+        return "\n".join(line for line in output if not line.startswith(("INFO  [", "WARNI [", "WARNING")))
 
     def status(self, name: str) -> dict[str, Any]:
         found, url = self._probe(name)

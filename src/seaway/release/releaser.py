@@ -24,16 +24,26 @@ from seaway.store.models import App, Release, Slug
 
 Emit = Callable[[str], None]
 ONE_OFF_TYPES = ("release", "run")
+RELEASE_TIMEOUT = 3600  # seconds a release command may run, unless the app says otherwise
+# Checks before a release command runs (migration safety): may raise ReleaseFailed; returns what a
+# failure message should add (e.g. which backup to restore), or None.
+BeforeRelease = Callable[[App, Release, Slug, Emit], str | None]
 
 
 class ReleaseFailed(Exception):
     """The release was recorded as failed; the message says why and what still serves."""
 
 
+class SkipReleaseCommand(Exception):  # noqa: N818 - a decision, not an error
+    """Raised by a before-release check: the release command cannot help (e.g. the schema is ahead of the
+    code after a rollback); go live without it. The message says why."""
+
+
 class Releaser:
     def __init__(self, store: Store, dynos: DynoManager, router: NginxRouter, logs: LogStore, settings: Settings) -> None:
         self.store, self.dynos, self.router, self.logs, self.settings = store, dynos, router, logs, settings
         self._app_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self.before_release: BeforeRelease | None = None
         self._one_off_counter: defaultdict[str, int] = defaultdict(int)
 
     @contextmanager
@@ -43,7 +53,7 @@ class Releaser:
             yield
 
     # -- what a release runs ------------------------------------------------------
-    def _live(self, app: App) -> tuple[Release, Slug] | None:
+    def live(self, app: App) -> tuple[Release, Slug] | None:
         release = self.store.current_release(app)
         slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
         return (release, slug) if release and slug else None
@@ -69,7 +79,7 @@ class Releaser:
         return specs
 
     def one_off_spec(self, app: App, command: str, tty: tuple[int, int] | None = None) -> DynoSpec:
-        live = self._live(app)
+        live = self.live(app)
         if live is None:
             raise ReleaseFailed(f"{app.name} has no deployed code yet. Deploy it first with `seaway deploy -a {app.name}`.")
         self._one_off_counter[app.name] += 1
@@ -85,7 +95,7 @@ class Releaser:
     def _create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str,
                 rollback_of: int | None, config: dict[str, str] | None) -> Release:
         app = self.store.app(app.name)
-        live = self._live(app)
+        live = self.live(app)
         slug = slug or (live[1] if live else None)
         if config is not None:
             self.store.replace_config(app, config)
@@ -115,7 +125,12 @@ class Releaser:
     def _go_live(self, app: App, release: Release, slug: Slug, emit: Emit, still: str) -> None:
         release_command = slug.process_types.get("release")
         if release_command:
-            self._release_phase(app, release, slug, release_command, emit, still)
+            try:
+                note = self.before_release(app, release, slug, emit) if self.before_release else None
+                self._release_phase(app, release, slug, release_command, emit, f"{still} {note}" if note else still)
+            except SkipReleaseCommand as reason:
+                emit(f" !     Not running the release command: {reason}")
+                self.logs.append(app.name, "seaway", f"Release v{release.version}: release command skipped: {reason}")
         specs = self.formation_specs(app, release, slug)
         emit(f"-----> Starting {len(specs)} dyno(s) for v{release.version}")
         try:
@@ -143,7 +158,11 @@ class Releaser:
             self.logs.append(app.name, "release[release.1]", line)
             emit("       " + line)
 
-        code = self.dynos.run_one_off(spec, log_and_emit)
+        timeout = app.release_timeout or RELEASE_TIMEOUT
+        code = self.dynos.run_one_off(spec, log_and_emit, timeout=timeout)
+        if code is None:
+            raise ReleaseFailed(f"the release command `{command}` was still running after {timeout} seconds and was "
+                                f"stopped (apps:settings release_timeout=SECONDS). {still}")
         if code != 0:
             raise ReleaseFailed(f"the release command `{command}` exited with status {code}. {still}")
 
@@ -179,7 +198,7 @@ class Releaser:
         """Bring back the app's current release after a daemon start (no release phase: it already ran)."""
         with self.app_lock(app.name):
             app = self.store.app(app.name)
-            live = self._live(app)
+            live = self.live(app)
             new: list[Slot] = []
             if live:
                 try:
@@ -192,7 +211,7 @@ class Releaser:
         """Replace dynos (all, one process type, or one dyno) with fresh ones, without downtime."""
         with self.app_lock(app.name):
             app = self.store.app(app.name)
-            live = self._live(app)
+            live = self.live(app)
             slots = self.dynos.slots(app.name)
             chosen = [s for s in slots if target in (None, s.spec.process_type, s.spec.name)]
             if live is None or not chosen:
@@ -212,7 +231,7 @@ class Releaser:
     def scale(self, app: App, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
         with self.app_lock(app.name):
             app = self.store.app(app.name)
-            live = self._live(app)
+            live = self.live(app)
             if live is not None:
                 unknown = sorted(set(quantities) - set(live[1].process_types) - set(self.store.formation(app)))
                 if unknown:

@@ -25,6 +25,7 @@ class App(Base):
     current_release: Mapped[int | None] = mapped_column(Integer, nullable=True)
     boot_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the daemon's default
     stop_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    release_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: one hour
 
 
 class Slug(Base):

@@ -1,0 +1,83 @@
+"""Release-phase safety: before a release command runs pending migrations, refuse multiple heads,
+take a backup linked to the release, and lint the migrations' SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from seaway.addons.postgres.addon import PostgresAddon
+from seaway.logs import LogStore
+from seaway.migrations.lint import lint
+from seaway.migrations.report import status
+from seaway.migrations.service import Migrations
+from seaway.release import ReleaseFailed, Releaser
+from seaway.release.releaser import SkipReleaseCommand
+from seaway.store import StoreError
+from seaway.store.models import App, Release, Slug
+
+Emit = Callable[[str], None]
+
+
+class ReleaseSafety:
+    def __init__(self, migrations: Migrations, pg: PostgresAddon, releaser: Releaser, logs: LogStore) -> None:
+        self.migrations, self.pg, self.releaser, self.logs = migrations, pg, releaser, logs
+        self._up_to_date: dict[str, str] = {}  # app -> digest of the migrations its database was last found at
+
+    def before(self, app: App, release: Release, slug: Slug, emit: Emit) -> str | None:
+        framework = self.migrations.framework(slug.digest)
+        if framework is None or framework.name == "django" or "DATABASE_URL" not in release.config:
+            return None
+        digest = self.migrations.digest(slug.digest, framework)
+        if self._up_to_date.get(app.name) == digest:
+            emit("-----> Migrations: unchanged, and the database was up to date with them")
+            return None
+        spec = self.releaser.spec(app, release, slug, "release", 1, "")
+        try:
+            found = self.migrations.probe(spec, framework)
+        except StoreError as error:
+            raise ReleaseFailed(f"reading the migrations failed: {error}") from error
+        if len(found["heads"]) > 1:
+            heads = " ".join(found["heads"])
+            raise ReleaseFailed(f"the code has multiple migration heads ({heads}), so nothing was run. Merge them "
+                                f"with `flask db merge {heads}` (or `alembic merge {heads}`) and deploy again.")
+        known = {r["revision"] for r in found["revisions"]}
+        ahead = [revision for revision in found["current"] if revision not in known]
+        if ahead:
+            backups = [b for b in self.pg.backups(app.name) if b["status"] == "completed"]
+            newest = f" The newest backup is {backups[0]['id']}." if backups else ""
+            raise SkipReleaseCommand(
+                f"the database is at {', '.join(ahead)}, which this code does not know: the schema is ahead of the "
+                f"code (heads here: {', '.join(found['heads'])}). Going live without migrating.{newest}")
+        pending = status(found, "")["pending_revisions"]
+        if not pending:
+            emit("-----> Migrations: the database is up to date")
+            self._up_to_date[app.name] = digest
+            return None
+        self._up_to_date.pop(app.name, None)
+        emit(f"-----> Migrations: {len(pending)} pending ({', '.join(pending)})")
+        backup = self._backup(app, release, emit)
+        self._lint(app, release, spec, framework, found["current"], emit)
+        return (f"The database was backed up before migrating as {backup}; restore it with "
+                f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
+
+    def _backup(self, app: App, release: Release, emit: Emit) -> str:
+        taken = self.pg.capture(app.name, None, f"pre-v{release.version}", emit)  # linked to the release
+        if taken["status"] != "completed":
+            raise ReleaseFailed(f"the backup before migrating failed ({taken['reason']}), so no migration was run")
+        return str(taken["id"])
+
+    def _lint(self, app: App, release: Release, spec, framework, current: list[str], emit: Emit) -> None:  # type: ignore[no-untyped-def]
+        try:
+            findings = lint(self.migrations.offline_sql(spec, framework, current))
+        except (StoreError, RuntimeError, FileNotFoundError) as error:
+            emit(f" !     Migration lint skipped: {error}")
+            return
+        strict = release.config.get("SEAWAY_MIGRATION_LINT", "warn").lower() == "strict"
+        for finding in findings:
+            emit(f" !     Migration lint: {finding}")
+            self.logs.append(app.name, "seaway", f"Migration lint for v{release.version}: {finding}")
+        if findings and strict:
+            raise ReleaseFailed(f"SEAWAY_MIGRATION_LINT=strict and the pending migrations have {len(findings)} "
+                                "zero-downtime hazard(s) (listed above); nothing was run")
+        if not findings:
+            emit("-----> Migration lint: no zero-downtime hazards found")

@@ -61,7 +61,8 @@ class Platform:
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
                                 LocalStorage(settings.backups_dir))
         self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
-        self.releaser.before_release = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs).before
+        self.safety = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs)
+        self.releaser.before_release = self.safety.before
 
     def postgres_server(self) -> Server:
         """The PostgreSQL server add-on databases live on: the embedded cluster, or SEAWAY_POSTGRES_ADMIN_URL's."""
@@ -123,7 +124,19 @@ class Platform:
             "addons": [addon.name for addon in self.store.addons(app)],
             "formation": self.store.formation(app),
             "dynos": self.ps(name),
+            "database": self._database_health(name) if "DATABASE_URL" in self.store.config(app) else None,
         }
+
+    def _database_health(self, name: str) -> dict[str, Any]:
+        """For monitors: can the database be reached, and is its schema where the code expects it?"""
+        try:
+            status = self.migrations.status(name)
+        except StoreError as error:
+            return {"health": "unknown" if error.status in (404, 409, 501) else "error", "detail": str(error)}
+        if status["database_error"]:
+            return {"health": "error", "detail": status["database_error"]}
+        return {"health": "ok", "migrations": {k: status[k] for k in
+                                               ("framework", "is_up_to_date", "current_revision", "head_revision")}}
 
     def web_url(self, name: str) -> str:
         return f"http://{name}.localhost:{self.settings.router_port}/"

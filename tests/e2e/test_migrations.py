@@ -68,6 +68,30 @@ def test_pending_revision_of_code_that_was_not_migrated(daemon: Daemon, migrated
     assert "1 pending" in text
 
 
+def test_upgrade_runs_pending_migrations_after_a_backup(daemon: Daemon, migrated: Path) -> None:
+    info = json.loads(daemon.cli("apps:info", "-a", "migrated", "--json").stdout)["database"]
+    assert info["health"] == "ok" and info["migrations"]["is_up_to_date"] is False
+    result = daemon.cli("migrations:upgrade", "-a", "migrated")
+    assert "Migrations: 1 pending (7e8f9a0b1c2d)" in result.stdout and "taken and verified" in result.stdout
+    assert "Running `flask db upgrade`" in result.stdout
+    status = json.loads(daemon.cli("migrations:status", "-a", "migrated", "--json").stdout)
+    assert status["is_up_to_date"] and status["current_revision"] == "7e8f9a0b1c2d"
+    info = json.loads(daemon.cli("apps:info", "-a", "migrated", "--json").stdout)["database"]
+    assert info["migrations"] == {"framework": "flask-migrate", "is_up_to_date": True,
+                                  "current_revision": "7e8f9a0b1c2d", "head_revision": "7e8f9a0b1c2d"}
+
+
+def test_downgrade_needs_confirmation_and_takes_a_backup(daemon: Daemon, migrated: Path) -> None:
+    refused = daemon.cli("migrations:downgrade", HEAD, "-a", "migrated", check=False)
+    assert refused.returncode != 0 and "--confirm migrated" in refused.stderr
+    result = daemon.cli("migrations:downgrade", HEAD, "-a", "migrated", "--confirm", "migrated")
+    assert f"Downgraded to {HEAD}" in result.stdout and "backup b" in result.stdout
+    status = json.loads(daemon.cli("migrations:status", "-a", "migrated", "--json").stdout)
+    assert status["current_revision"] == HEAD and status["pending_revisions"] == ["7e8f9a0b1c2d"]
+    bad = daemon.cli("migrations:downgrade", "no such; rev", "-a", "migrated", "--confirm", "migrated", check=False)
+    assert bad.returncode != 0 and "is not a revision" in bad.stderr
+
+
 def test_schema_ahead_of_code_is_invalid(daemon: Daemon, migrated: Path) -> None:
     daemon.cli("pg:psql", "-a", "migrated", "-c", "UPDATE alembic_version SET version_num = 'f00dfeed0001'")
     result = daemon.cli("migrations:validate", "-a", "migrated", check=False)

@@ -130,6 +130,17 @@ def create_api(platform: Platform) -> FastAPI:
     def migrations_history(app: str) -> list[dict[str, Any]]:
         return platform.migrations.history(app)
 
+    @api.post("/apps/{app}/migrations/upgrade", dependencies=auth)
+    def migrations_upgrade(app: str) -> StreamingResponse:
+        return job(app, lambda emit: platform.safety.upgrade(app, emit))
+
+    @api.post("/apps/{app}/migrations/downgrade", dependencies=auth)
+    def migrations_downgrade(app: str, revision: str, confirm: str | None = None) -> StreamingResponse:
+        if confirm != app:
+            raise HTTPException(422, f"This downgrades the database schema (a backup is taken first). "
+                                     f"Confirm with --confirm {app}.")
+        return job(app, lambda emit: platform.safety.downgrade(app, revision, emit))
+
     @api.get("/apps/{app}/migrations/validate", dependencies=auth)
     def migrations_validate(app: str) -> dict[str, Any]:
         return platform.migrations.validate(app)

@@ -51,3 +51,24 @@ def migrations_validate(app: str | None, as_json: bool) -> None:
     for problem in data["problems"]:
         click.secho(f" !     {problem}", fg="red")
     raise SystemExit(1)
+
+
+@cli.command("migrations:upgrade")
+@app_option
+def migrations_upgrade(app: str | None) -> None:
+    """Run the migration step again in a one-off dyno, with the release phase's checks and backup."""
+    client().job("POST", f"/apps/{resolve_app(app)}/migrations/upgrade")
+
+
+@cli.command("migrations:downgrade")
+@click.argument("revision")
+@app_option
+@click.option("--confirm", help="The app's name, to confirm.")
+def migrations_downgrade(revision: str, app: str | None, confirm: str | None) -> None:
+    """Downgrade the database to REVISION (a backup is taken first)."""
+    name = resolve_app(app)
+    if confirm != name:
+        raise click.UsageError(f"This changes the database schema (a backup is taken first). "
+                               f"Run again with --confirm {name}.")
+    result = client().job("POST", f"/apps/{name}/migrations/downgrade", params={"revision": revision, "confirm": confirm})
+    click.echo(f"Downgraded to {result['revision']}; the database as it was is backup {result['backup']}.")

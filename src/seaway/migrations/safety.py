@@ -3,19 +3,24 @@ take a backup linked to the release, and lint the migrations' SQL."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from seaway.addons.postgres.addon import PostgresAddon
 from seaway.logs import LogStore
+from seaway.migrations.detect import Framework
 from seaway.migrations.lint import lint
 from seaway.migrations.report import status
 from seaway.migrations.service import Migrations
 from seaway.release import ReleaseFailed, Releaser
-from seaway.release.releaser import SkipReleaseCommand
+from seaway.release.releaser import RELEASE_TIMEOUT, SkipReleaseCommand
 from seaway.store import StoreError
 from seaway.store.models import App, Release, Slug
 
 Emit = Callable[[str], None]
+UPGRADE = {"flask-migrate": "flask db upgrade", "alembic": "alembic upgrade head"}
+DOWNGRADE = {"flask-migrate": "flask db downgrade", "alembic": "alembic downgrade"}
+REVISION = re.compile(r"[A-Za-z0-9_@+-]{1,64}")
 
 
 class ReleaseSafety:
@@ -81,3 +86,46 @@ class ReleaseSafety:
                                 "zero-downtime hazard(s) (listed above); nothing was run")
         if not findings:
             emit("-----> Migration lint: no zero-downtime hazards found")
+
+    # -- migrations:upgrade / migrations:downgrade ----------------------------------------
+    def upgrade(self, name: str, emit: Emit) -> dict[str, object]:
+        """Run the live release's migration step again, in a one-off dyno, after the same checks as a release."""
+        app, release, slug, framework = self._live(name)
+        command = slug.process_types.get("release") or UPGRADE[framework.name]
+        with self.releaser.app_lock(app.name):
+            try:
+                note = self.before(app, release, slug, emit) or ""
+            except (ReleaseFailed, SkipReleaseCommand) as error:
+                raise StoreError(f"Not migrating: {error}", 409) from error
+            self._run(app, release, slug, command, emit, note)
+        return {"command": command}
+
+    def downgrade(self, name: str, revision: str, emit: Emit) -> dict[str, object]:
+        """Downgrade the database to `revision`, after a backup."""
+        app, release, slug, framework = self._live(name)
+        if not REVISION.fullmatch(revision):
+            raise StoreError(f"{revision!r} is not a revision (like 5d31038af84e, base or -1).", 422)
+        with self.releaser.app_lock(app.name):
+            backup = self._backup(app, release, emit)
+            self._up_to_date.pop(app.name, None)
+            note = (f"The database was backed up first as {backup}; restore it with "
+                    f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
+            self._run(app, release, slug, f"{DOWNGRADE[framework.name]} {revision}", emit, note)
+        return {"revision": revision, "backup": backup}
+
+    def _live(self, name: str) -> tuple[App, Release, Slug, Framework]:
+        app = self.releaser.store.app(name)
+        live = self.releaser.live(app)
+        framework = self.migrations.framework(live[1].digest) if live else None
+        if live is None or framework is None or framework.name == "django":
+            raise StoreError(f"{name} has no deployed Alembic or Flask-Migrate migrations to run.", 404)
+        return app, live[0], live[1], framework
+
+    def _run(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, note: str) -> None:
+        emit(f"-----> Running `{command}` in a one-off dyno")
+        spec = self.releaser.spec(app, release, slug, "release", 1, command)
+        code = self.releaser.dynos.run_one_off(spec, lambda line: emit("       " + line),
+                                               timeout=app.release_timeout or RELEASE_TIMEOUT)
+        self.logs.append(app.name, "seaway", f"`{command}` exited with status {code}")
+        if code != 0:
+            raise StoreError(f"`{command}` failed (exit status {code}). {note}".strip(), 422)

@@ -105,3 +105,15 @@ def test_an_app_without_migrations_says_so(daemon: Daemon, workdir: Path) -> Non
     daemon.cli("deploy", cwd=source)
     result = daemon.cli("migrations:status", cwd=source, check=False)
     assert result.returncode != 0 and "No migrations found" in result.stderr
+
+
+def test_fastapi_with_plain_alembic(daemon: Daemon, workdir: Path) -> None:
+    source = copy_app("fastapi_alembic", workdir)
+    daemon.cli("apps:create", "fastapi-alembic", cwd=source)
+    daemon.cli("addons:create", "postgresql", cwd=source)
+    result = daemon.cli("deploy", cwd=source)
+    assert "Migrations: 1 pending (a1b2c3d4e5f6)" in result.stdout and "migrations applied" in result.stdout
+    assert daemon.get("fastapi-alembic").json() == {"items": ["from alembic"]}
+    status = json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)
+    assert status["framework"] == "alembic" and status["is_up_to_date"]
+    assert status["current_revision"] == "a1b2c3d4e5f6"

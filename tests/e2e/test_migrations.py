@@ -117,3 +117,25 @@ def test_fastapi_with_plain_alembic(daemon: Daemon, workdir: Path) -> None:
     status = json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)
     assert status["framework"] == "alembic" and status["is_up_to_date"]
     assert status["current_revision"] == "a1b2c3d4e5f6"
+
+
+def test_django_migrations(daemon: Daemon, workdir: Path) -> None:
+    source = copy_app("django_app", workdir)
+    daemon.cli("apps:create", "django-app", cwd=source)
+    daemon.cli("addons:create", "postgresql", cwd=source)
+    result = daemon.cli("deploy", cwd=source)
+    assert "Migrations: 4 pending" in result.stdout and "polls.0002_seed" in result.stdout
+    assert "taken and verified" in result.stdout and "Running release command: python manage.py migrate" in result.stdout
+    assert daemon.get("django-app").json() == {"questions": ["hello from django"]}
+    status = json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)
+    assert status["framework"] == "django" and status["is_up_to_date"] and status["pending_revisions"] == []
+    assert status["total_revisions"] == 4
+    history = json.loads(daemon.cli("migrations:history", "--json", cwd=source).stdout)
+    assert {r["revision"]: r["applied"] for r in history}["polls.0002_seed"] is True
+    assert "consistent" in daemon.cli("migrations:validate", cwd=source).stdout
+    result = daemon.cli("migrations:downgrade", "polls.0001_initial", "--confirm", "django-app", cwd=source)
+    assert "Downgraded to polls.0001_initial" in result.stdout
+    status = json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)
+    assert status["pending_revisions"] == ["polls.0002_seed"] and not status["is_up_to_date"]
+    daemon.cli("migrations:upgrade", cwd=source)
+    assert json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)["is_up_to_date"]

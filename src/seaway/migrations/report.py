@@ -23,18 +23,26 @@ def _ancestors(revisions: dict[str, dict[str, Any]], starts: list[str]) -> set[s
     return seen
 
 
+def applied_revisions(report: dict[str, Any]) -> set[str]:
+    """Django says what is applied; for Alembic it is everything below the current revision(s)."""
+    if "applied" in report:
+        return set(report["applied"])
+    return _ancestors({r["revision"]: r for r in report["revisions"]}, report["current"])
+
+
 def status(report: dict[str, Any], database_url: str) -> dict[str, Any]:
-    revisions = {r["revision"]: r for r in report["revisions"]}
-    applied = _ancestors(revisions, report["current"])
+    applied = applied_revisions(report)
     pending = [r["revision"] for r in reversed(report["revisions"]) if r["revision"] not in applied]
     heads, current = report["heads"], report["current"]
+    if "applied" in report:  # Django: one leaf per app, so "current" is what is applied of the leaves
+        current = [head for head in heads if head in applied]
     return {
         "framework": report.get("framework"),
         "current_revision": current[0] if len(current) == 1 else (current or None),
         "head_revision": heads[0] if len(heads) == 1 else (heads or None),
-        "is_up_to_date": bool(heads) and sorted(current) == sorted(heads),
+        "is_up_to_date": bool(heads) and sorted(current) == sorted(heads) and not pending,
         "pending_revisions": pending,
-        "total_revisions": len(revisions),
+        "total_revisions": len(report["revisions"]),
         "database_url_masked": mask_url(database_url),
         "timestamp": datetime.now(timezone.utc).isoformat(),
         "database_error": report.get("database_error"),
@@ -42,8 +50,7 @@ def status(report: dict[str, Any], database_url: str) -> dict[str, Any]:
 
 
 def history(report: dict[str, Any]) -> list[dict[str, Any]]:
-    revisions = {r["revision"]: r for r in report["revisions"]}
-    applied = _ancestors(revisions, report["current"])
+    applied = applied_revisions(report)
     return [{**r, "applied": r["revision"] in applied, "head": r["revision"] in report["heads"]}
             for r in report["revisions"]]
 
@@ -51,11 +58,14 @@ def history(report: dict[str, Any]) -> list[dict[str, Any]]:
 def validate(report: dict[str, Any]) -> dict[str, Any]:
     known = {r["revision"] for r in report["revisions"]}
     problems = [f"broken revision chain: {error}" for error in report["errors"]]
-    if len(report["heads"]) > 1:
+    if "conflicts" in report:  # Django: several leaves in one app
+        problems += [f"conflicting migrations in {conflict}: run `python manage.py makemigrations --merge`"
+                     for conflict in report["conflicts"]]
+    elif len(report["heads"]) > 1:
         heads = " ".join(report["heads"])
         problems.append(f"multiple heads: {heads}. Merge them with `flask db merge {heads}` "
                         f"(or `alembic merge {heads}`) and deploy again.")
-    for revision in report["current"]:
+    for revision in report["current"] if "applied" not in report else []:
         if revision not in known:
             problems.append(f"the database is at revision {revision}, which this code does not know: "
                             "the schema is ahead of the code (a newer release migrated it).")

@@ -18,9 +18,16 @@ from seaway.store import StoreError
 from seaway.store.models import App, Release, Slug
 
 Emit = Callable[[str], None]
-UPGRADE = {"flask-migrate": "flask db upgrade", "alembic": "alembic upgrade head"}
-DOWNGRADE = {"flask-migrate": "flask db downgrade", "alembic": "alembic downgrade"}
-REVISION = re.compile(r"[A-Za-z0-9_@+-]{1,64}")
+UPGRADE = {"flask-migrate": "flask db upgrade", "alembic": "alembic upgrade head",
+           "django": "python manage.py migrate --noinput"}
+REVISION = re.compile(r"[A-Za-z0-9_@+.-]{1,64}")
+
+
+def downgrade_command(framework: Framework, revision: str) -> str:
+    if framework.name == "django":  # revisions are APP.NAME (or APP.zero)
+        app, _, name = revision.partition(".")
+        return f"python manage.py migrate --noinput {app} {name or 'zero'}"
+    return f"{'flask db downgrade' if framework.name == 'flask-migrate' else 'alembic downgrade'} {revision}"
 
 
 class ReleaseSafety:
@@ -30,7 +37,7 @@ class ReleaseSafety:
 
     def before(self, app: App, release: Release, slug: Slug, emit: Emit) -> str | None:
         framework = self.migrations.framework(slug.digest)
-        if framework is None or framework.name == "django" or "DATABASE_URL" not in release.config:
+        if framework is None or "DATABASE_URL" not in release.config:
             return None
         digest = self.migrations.digest(slug.digest, framework)
         if self._up_to_date.get(app.name) == digest:
@@ -41,12 +48,15 @@ class ReleaseSafety:
             found = self.migrations.probe(spec, framework)
         except StoreError as error:
             raise ReleaseFailed(f"reading the migrations failed: {error}") from error
-        if len(found["heads"]) > 1:
+        if found.get("conflicts"):
+            raise ReleaseFailed(f"conflicting migrations ({'; '.join(found['conflicts'])}), so nothing was run. "
+                                "Merge them with `python manage.py makemigrations --merge` and deploy again.")
+        if "applied" not in found and len(found["heads"]) > 1:
             heads = " ".join(found["heads"])
             raise ReleaseFailed(f"the code has multiple migration heads ({heads}), so nothing was run. Merge them "
                                 f"with `flask db merge {heads}` (or `alembic merge {heads}`) and deploy again.")
         known = {r["revision"] for r in found["revisions"]}
-        ahead = [revision for revision in found["current"] if revision not in known]
+        ahead = [revision for revision in found.get("applied", found["current"]) if revision not in known]
         if ahead:
             backups = [b for b in self.pg.backups(app.name) if b["status"] == "completed"]
             newest = f" The newest backup is {backups[0]['id']}." if backups else ""
@@ -61,7 +71,7 @@ class ReleaseSafety:
         self._up_to_date.pop(app.name, None)
         emit(f"-----> Migrations: {len(pending)} pending ({', '.join(pending)})")
         backup = self._backup(app, release, emit)
-        self._lint(app, release, spec, framework, found["current"], emit)
+        self._lint(app, release, spec, framework, found["current"], pending, emit)
         return (f"The database was backed up before migrating as {backup}; restore it with "
                 f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
 
@@ -71,9 +81,10 @@ class ReleaseSafety:
             raise ReleaseFailed(f"the backup before migrating failed ({taken['reason']}), so no migration was run")
         return str(taken["id"])
 
-    def _lint(self, app: App, release: Release, spec, framework, current: list[str], emit: Emit) -> None:  # type: ignore[no-untyped-def]
+    def _lint(self, app: App, release: Release, spec, framework, current: list[str], pending: list[str],  # type: ignore[no-untyped-def]
+              emit: Emit) -> None:
         try:
-            findings = lint(self.migrations.offline_sql(spec, framework, current))
+            findings = lint(self.migrations.offline_sql(spec, framework, current, pending))
         except (StoreError, RuntimeError, FileNotFoundError) as error:
             emit(f" !     Migration lint skipped: {error}")
             return
@@ -110,15 +121,15 @@ class ReleaseSafety:
             self._up_to_date.pop(app.name, None)
             note = (f"The database was backed up first as {backup}; restore it with "
                     f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
-            self._run(app, release, slug, f"{DOWNGRADE[framework.name]} {revision}", emit, note)
+            self._run(app, release, slug, downgrade_command(framework, revision), emit, note)
         return {"revision": revision, "backup": backup}
 
     def _live(self, name: str) -> tuple[App, Release, Slug, Framework]:
         app = self.releaser.store.app(name)
         live = self.releaser.live(app)
         framework = self.migrations.framework(live[1].digest) if live else None
-        if live is None or framework is None or framework.name == "django":
-            raise StoreError(f"{name} has no deployed Alembic or Flask-Migrate migrations to run.", 404)
+        if live is None or framework is None:
+            raise StoreError(f"{name} has no deployed Alembic, Flask-Migrate or Django migrations to run.", 404)
         return app, live[0], live[1], framework
 
     def _run(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, note: str) -> None:

@@ -4,6 +4,7 @@ venv against its real database; the daemon only reads the JSON it prints."""
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from seaway.migrations.detect import Framework, detect, migrations_digest
 from seaway.release import ReleaseFailed, Releaser
 from seaway.store import Store, StoreError
 
-PROBE = (Path(__file__).parent / "probe_alembic.py").read_text()
+PROBES = {name: (Path(__file__).parent / f"probe_{name}.py").read_text() for name in ("alembic", "django")}
 COMMAND = "python -c 'import os; exec(os.environ.pop(\"SEAWAY_PROBE_CODE\"))'"
 
 
@@ -43,10 +44,9 @@ class Migrations:
 
     def probe(self, spec: DynoSpec, framework: Framework) -> dict[str, Any]:
         """Run the probe as the one-off `spec` (any release's code) and return what it found."""
-        if framework.name == "django":
-            raise StoreError("Django migrations are recognised, but their status is not available yet.", 501)
+        probe = PROBES["django" if framework.name == "django" else "alembic"]
         spec = replace(spec, command=COMMAND, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
-                                                   "SEAWAY_PROBE_CODE": PROBE})
+                                                   "SEAWAY_PROBE_CODE": probe})
         output: list[str] = []
         code = self.dynos.run_one_off(spec, output.append, timeout=120)
         try:
@@ -59,11 +59,16 @@ class Migrations:
         found["framework"] = framework.name
         return found
 
-    def offline_sql(self, spec: DynoSpec, framework: Framework, current: list[str]) -> str:
+    def offline_sql(self, spec: DynoSpec, framework: Framework, current: list[str], pending: list[str]) -> str:
         """The SQL the pending migrations would run, rendered offline by the framework itself."""
         span = f"{current[0]}:head" if len(current) == 1 else "head"
-        command = (f"flask db upgrade --sql {span}" if framework.name == "flask-migrate"
-                   else f"alembic upgrade {span} --sql")
+        if framework.name == "django":
+            command = "; ".join(f"python manage.py sqlmigrate {shlex.quote(app)} {shlex.quote(name)}"
+                                for app, _, name in (revision.partition(".") for revision in pending))
+        elif framework.name == "flask-migrate":
+            command = f"flask db upgrade --sql {span}"
+        else:
+            command = f"alembic upgrade {span} --sql"
         output: list[str] = []
         code = self.dynos.run_one_off(replace(spec, command=command), output.append, timeout=300)
         if code != 0:

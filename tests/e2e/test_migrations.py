@@ -99,6 +99,16 @@ def test_schema_ahead_of_code_is_invalid(daemon: Daemon, migrated: Path) -> None
     daemon.cli("pg:psql", "-a", "migrated", "-c", f"UPDATE alembic_version SET version_num = '{HEAD}'")
 
 
+def test_models_without_a_migration_are_found(daemon: Daemon, migrated: Path, workdir: Path) -> None:
+    source = workdir / "unmigrated-model"
+    shutil.copytree(migrated, source)
+    app_py = source / "app.py"
+    app_py.write_text(app_py.read_text() + "\n\nclass Mood(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n")
+    daemon.cli("deploy", "-a", "migrated", str(source))
+    result = daemon.cli("migrations:validate", "-a", "migrated", check=False)
+    assert result.returncode == 1 and "the models declare tables the database lacks: mood" in result.stdout
+
+
 def test_an_app_without_migrations_says_so(daemon: Daemon, workdir: Path) -> None:
     source = copy_app("wsgi_basic", workdir)
     daemon.cli("apps:create", "no-migrations", cwd=source)

@@ -55,3 +55,10 @@ def test_detect_frameworks(tmp_path: Path) -> None:
     (django / "manage.py").write_text("")
     (django / "polls" / "migrations" / "__init__.py").write_text("")
     assert detect(django).name == "django"
+
+
+def test_validate_finds_model_tables_the_database_lacks() -> None:
+    found = {**_report(["c3"]), "tables": ["alembic_version", "greeting"], "model_tables": ["greeting", "mood"]}
+    problems = validate(found)["problems"]
+    assert problems == ["the models declare tables the database lacks: mood (a migration is missing, or has not run)"]
+    assert validate({**found, "model_tables": ["greeting"]})["valid"]

@@ -38,5 +38,17 @@ if url:
             report["tables"] = sorted(sqlalchemy.inspect(conn).get_table_names())
     except Exception as error:  # noqa: BLE001
         report["database_error"] = f"{type(error).__name__}: {error}"
+if os.environ.get("SEAWAY_FRAMEWORK") == "flask-migrate" and "tables" in report:
+    # The tables the app's models declare (Flask-SQLAlchemy's metadata), to compare with the database.
+    try:
+        sys.path.insert(0, os.getcwd())
+        from flask.cli import ScriptInfo
+
+        flask_app = ScriptInfo().load_app()
+        with flask_app.app_context():
+            metadata = flask_app.extensions["migrate"].db.metadata
+            report["model_tables"] = sorted(table.name for table in metadata.sorted_tables)
+    except Exception as error:  # noqa: BLE001
+        report["model_error"] = f"{type(error).__name__}: {error}"
 json.dump(report, sys.stdout)
 print()

@@ -29,6 +29,10 @@ try:
     report["current"] = report["applied"]
     report["conflicts"] = [f"{app}: {', '.join(names)}" for app, names in loader.detect_conflicts().items()]
     report["tables"] = sorted(connection.introspection.table_names())
+    from django.apps import apps
+
+    report["model_tables"] = sorted({model._meta.db_table for model in apps.get_models()
+                                     if model._meta.managed and not model._meta.proxy})
 except Exception as error:  # noqa: BLE001 - reported, not raised
     report["errors"].append(f"{type(error).__name__}: {error}")
 json.dump(report, sys.stdout)

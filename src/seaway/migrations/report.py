@@ -71,4 +71,8 @@ def validate(report: dict[str, Any]) -> dict[str, Any]:
                             "the schema is ahead of the code (a newer release migrated it).")
     if report.get("database_error"):
         problems.append(f"cannot read the database: {report['database_error']}")
+    missing = sorted(set(report.get("model_tables", [])) - set(report.get("tables", [])))
+    if missing and "tables" in report:
+        problems.append(f"the models declare tables the database lacks: {', '.join(missing)} "
+                        "(a migration is missing, or has not run)")
     return {"valid": not problems, "problems": problems}

@@ -46,7 +46,7 @@ class Migrations:
         """Run the probe as the one-off `spec` (any release's code) and return what it found."""
         probe = PROBES["django" if framework.name == "django" else "alembic"]
         spec = replace(spec, command=COMMAND, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
-                                                   "SEAWAY_PROBE_CODE": probe})
+                                                   "SEAWAY_FRAMEWORK": framework.name, "SEAWAY_PROBE_CODE": probe})
         output: list[str] = []
         code = self.dynos.run_one_off(spec, output.append, timeout=120)
         try:

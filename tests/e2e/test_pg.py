@@ -218,12 +218,12 @@ def test_a_missed_scheduled_backup_is_reported_then_taken(daemon: Daemon, pgapp:
 
     for earlier in [b for b in backups(daemon) if b["kind"] == "scheduled"]:  # taken "after" the simulated due time
         daemon.cli("pg:backups:delete", earlier["id"], "-a", pgapp, "--confirm", pgapp)
+    before = {b["id"] for b in backups(daemon)}  # before the scheduler can see anything owed
     daemon.cli("pg:backups:schedule", "--at", "00:00", "-a", pgapp)
     due = datetime.now(timezone.utc) - timedelta(hours=3)
     with sqlite3.connect(daemon.home / "seaway.db") as db:
         db.execute("UPDATE backup_schedules SET at = ?, created_at = ?",
                    (f"{due:%H:%M}", (due - timedelta(days=2)).replace(tzinfo=None)))
-    before = {b["id"] for b in backups(daemon)}
     wait_for(lambda: any(b["kind"] == "scheduled" and b["verification"] == "verified"
                          for b in backups(daemon) if b["id"] not in before), timeout=30)
     new = [b for b in backups(daemon) if b["id"] not in before]

@@ -23,6 +23,7 @@ from seaway.host import (
     ensure_system_user,
     grant_traverse,
     is_root,
+    process_alive,
     read_pid,
     stop_leftover,
 )
@@ -166,12 +167,15 @@ class EmbeddedCluster:
             code = self.process.wait()
             delay = 1.0
             while not self._stopping.wait(delay):
+                owner = read_pid(self.data / "postmaster.pid")
+                if owner and process_alive(owner):  # another daemon took the cluster over: not ours to restart
+                    return
                 self.on_event(f"PostgreSQL exited with status {code}; starting it again")
                 try:
                     self._spawn()
                     self.on_event("PostgreSQL is back")
                     break
-                except PostgresError as error:
+                except (PostgresError, OSError) as error:
                     self.on_event(f"PostgreSQL could not start yet: {str(error).splitlines()[-1]}")
                     delay = min(delay * 2, 60)
 

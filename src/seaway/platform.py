@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any, BinaryIO
@@ -32,6 +33,7 @@ from seaway.store import Store, StoreError
 from seaway.store.models import Release, Slug, utcnow
 
 Emit = Callable[[str], None]
+HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 def release_json(release: Release, current: int | None, with_output: bool = False) -> dict[str, Any]:
@@ -161,6 +163,26 @@ class Platform:
             remove_app_user(name, granted=list(self.settings.slugs_dir.iterdir()))
         return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None}
 
+    # -- domains -------------------------------------------------------------------
+    def domains(self, name: str) -> list[str]:
+        return [f"{name}.localhost", *self.store.domains(self.store.app(name))]
+
+    def add_domain(self, name: str, hostname: str) -> list[str]:
+        host = hostname.strip().lower().rstrip(".")
+        if not HOSTNAME.fullmatch(host) or host.endswith(".localhost") or host == "localhost":
+            raise StoreError(f"{hostname!r} is not a hostname Seaway can route (like www.example.com; "
+                             "APP.localhost names are the apps' own).", 422)
+        self.store.add_domain(self.store.app(name), host)
+        self.releaser.route(name)
+        self.logs.append(name, "seaway", f"Domain {host} added")
+        return self.domains(name)
+
+    def remove_domain(self, name: str, hostname: str) -> list[str]:
+        self.store.remove_domain(self.store.app(name), hostname.strip().lower().rstrip("."))
+        self.releaser.route(name)
+        self.logs.append(name, "seaway", f"Domain {hostname} removed")
+        return self.domains(name)
+
     def ps(self, name: str) -> list[dict[str, Any]]:
         return [
             {"name": slot.spec.name, "type": slot.spec.process_type, "release": slot.spec.release,
@@ -179,7 +201,8 @@ class Platform:
         return self.releaser.restart(self.store.app(name), target, emit)
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
-        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600), "release_timeout": (1, 86400)}
+        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600), "release_timeout": (1, 86400),
+                  "router_timeout": (1, 3600)}
         for key, value in values.items():
             if key not in limits:
                 raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(limits)}.", 422)
@@ -187,6 +210,8 @@ class Platform:
             if value is not None and not low <= value <= high:
                 raise StoreError(f"{key} must be from {low} to {high} seconds, got {value}.", 422)
         app = self.store.update_settings(self.store.app(name), **values)
+        if "router_timeout" in values:
+            self.releaser.route(name)
         self.logs.append(name, "seaway", "Settings changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
         return self.app_settings(app.name)
 
@@ -194,7 +219,8 @@ class Platform:
         app = self.store.app(name)
         return {"boot_timeout": app.boot_timeout or self.settings.boot_timeout,
                 "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
-                "release_timeout": app.release_timeout or RELEASE_TIMEOUT}
+                "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
+                "router_timeout": app.router_timeout or 30}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

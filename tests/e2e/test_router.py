@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -145,3 +146,54 @@ def test_ctrl_c_reaches_the_dyno(daemon: Daemon, basic: str) -> None:
     finally:
         process.kill()
         os.close(master)
+
+
+def test_custom_domains(daemon: Daemon, basic: str) -> None:
+    daemon.cli("domains:add", "www.example.test", "-a", basic)
+    assert daemon.cli("domains", "-a", basic).stdout.split() == [f"{basic}.localhost", "www.example.test"]
+    response = httpx.get(f"http://127.0.0.1:{daemon.router_port}/", headers={"Host": "www.example.test"})
+    assert response.text == "basic VERSION=1 GREETING=hello world\n" or response.text.startswith("basic VERSION=1")
+    daemon.cli("apps:create", "domain-thief")
+    taken = daemon.cli("domains:add", "www.example.test", "-a", "domain-thief", check=False)
+    assert taken.returncode != 0 and f"already belongs to the app {basic}" in taken.stderr
+    bad = daemon.cli("domains:add", "not a host", "-a", basic, check=False)
+    assert bad.returncode != 0 and "is not a hostname" in bad.stderr
+    daemon.cli("domains:remove", "www.example.test", "-a", basic)
+    gone = httpx.get(f"http://127.0.0.1:{daemon.router_port}/", headers={"Host": "www.example.test"})
+    assert gone.status_code == 404
+
+
+def test_request_start_header(daemon: Daemon, basic: str) -> None:
+    sent = time.time() * 1000
+    start = int(daemon.get(basic, "/headers").json()["X-Request-Start"])
+    assert abs(start - sent) < 5000
+
+
+def test_router_timeout_gives_a_clear_503(daemon: Daemon, workdir: Path) -> None:
+    source = copy_app("formation", workdir)
+    (source / "app.json").unlink()
+    daemon.cli("apps:create", "slowpoke", cwd=source)
+    daemon.cli("config:set", "SLOW_SECONDS=4", cwd=source)
+    daemon.cli("apps:settings", "router_timeout=1", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    started = time.monotonic()
+    response = daemon.get("slowpoke", "/slow")
+    assert response.status_code == 503 and "did not answer within 1 seconds (H12)" in response.text
+    assert time.monotonic() - started < 3.5
+    daemon.cli("apps:settings", "router_timeout=10", cwd=source)
+    assert daemon.get("slowpoke", "/slow").text == "slow done by web.1\n"  # long requests allowed per app
+
+
+def test_websockets_pass_through(daemon: Daemon, workdir: Path) -> None:
+    import socket
+
+    from websockets.sync.client import connect
+
+    source = copy_app("websocket_echo", workdir)
+    daemon.cli("apps:create", "ws-echo", cwd=source)
+    daemon.cli("deploy", cwd=source)
+    with connect("ws://ws-echo.localhost/", sock=socket.create_connection(("127.0.0.1", daemon.router_port))) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "echo from web.1: hello"
+        ws.send("again")
+        assert ws.recv(timeout=10) == "echo from web.1: again"

@@ -37,6 +37,10 @@ class OneOff(BaseModel):
     command: str
 
 
+class Domain(BaseModel):
+    hostname: str
+
+
 class Rollback(BaseModel):
     version: int | None = None
 
@@ -104,6 +108,18 @@ def create_api(platform: Platform) -> FastAPI:
     def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
         author = author_of(request)
         return job(app, lambda emit: platform.set_config(app, changes, emit, author))
+
+    @api.get("/apps/{app}/domains", dependencies=auth)
+    def domains(app: str) -> list[str]:
+        return platform.domains(app)
+
+    @api.post("/apps/{app}/domains", dependencies=auth)
+    def add_domain(app: str, body: Domain) -> list[str]:
+        return platform.add_domain(app, body.hostname)
+
+    @api.delete("/apps/{app}/domains/{hostname}", dependencies=auth)
+    def remove_domain(app: str, hostname: str) -> list[str]:
+        return platform.remove_domain(app, hostname)
 
     @api.get("/apps/{app}/settings", dependencies=auth)
     def app_settings(app: str) -> dict[str, Any]:

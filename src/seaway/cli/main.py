@@ -182,12 +182,45 @@ def config_unset(keys: tuple[str, ...], app: str | None) -> None:
     click.echo(f"Unsetting {', '.join(keys)} and restarting {name}... done, v{result['release']}")
 
 
+@cli.command("domains")
+@app_option
+@json_option
+def domains(app: str | None, as_json: bool) -> None:
+    """List the hostnames the router sends to the app."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/domains")
+    if as_json:
+        return print_json(data)
+    for hostname in data:
+        click.echo(hostname)
+
+
+@cli.command("domains:add")
+@click.argument("hostname")
+@app_option
+def domains_add(hostname: str, app: str | None) -> None:
+    """Route HOSTNAME to the app (point its DNS at this host's router)."""
+    name = resolve_app(app)
+    client().request("POST", f"/apps/{name}/domains", json={"hostname": hostname})
+    click.echo(f"Adding {hostname} to {name}... done")
+
+
+@cli.command("domains:remove")
+@click.argument("hostname")
+@app_option
+def domains_remove(hostname: str, app: str | None) -> None:
+    """Stop routing HOSTNAME to the app."""
+    name = resolve_app(app)
+    client().request("DELETE", f"/apps/{name}/domains/{hostname}")
+    click.echo(f"Removing {hostname} from {name}... done")
+
+
 @cli.command("apps:settings")
 @click.argument("pairs", nargs=-1)
 @app_option
 @json_option
 def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> None:
-    """Show or change per-app settings: boot_timeout=SECONDS stop_timeout=SECONDS (`default` resets)."""
+    """Show or change per-app settings: boot_timeout, stop_timeout, release_timeout, router_timeout (seconds;
+    `default` resets)."""
     name = resolve_app(app)
     if pairs:
         values: dict[str, int | None] = {}

@@ -148,7 +148,13 @@ class Releaser:
         self.dynos.retire(old)
 
     def route(self, app: str) -> None:
-        self.router.update(AppRoute(app, self.dynos.web_addresses(app)))
+        """Point the app's hostnames at its web dynos that are up, with its router settings."""
+        try:
+            found = self.store.app(app)
+        except StoreError:  # destroyed meanwhile
+            return
+        self.router.update(AppRoute(app, self.dynos.web_addresses(app), read_timeout=found.router_timeout or 30,
+                                    domains=tuple(self.store.domains(found))))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:
         emit(f"-----> Running release command: {command}")

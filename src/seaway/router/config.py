@@ -12,11 +12,12 @@ LOCAL_DOMAIN = "localhost"
 class AppRoute:
     app: str
     backends: list[tuple[str, int]] = field(default_factory=list)
-    read_timeout: int = 30
+    read_timeout: int = 30  # seconds to the first byte before the router gives up (H12)
+    domains: tuple[str, ...] = ()
 
     @property
     def hosts(self) -> list[str]:
-        return [f"{self.app}.{LOCAL_DOMAIN}"]
+        return [f"{self.app}.{LOCAL_DOMAIN}", *self.domains]
 
 
 HEAD = """\
@@ -45,6 +46,10 @@ http {{
         default upgrade;
         ''      '';
     }}
+    # Heroku's X-Request-Start: milliseconds since the epoch when the router received the request.
+    map $msec $seaway_request_start {{
+        "~^(?<seconds>\\d+)\\.(?<millis>\\d+)$" "$seconds$millis";
+    }}
     # Keep a well-formed incoming request id; otherwise use nginx's own.
     map $http_x_request_id $seaway_request_id {{
         default $request_id;
@@ -59,6 +64,7 @@ http {{
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_set_header X-Forwarded-Port $server_port;
     proxy_set_header X-Request-ID $seaway_request_id;
+    proxy_set_header X-Request-Start $seaway_request_start;
     proxy_connect_timeout 5s;
     proxy_send_timeout 30s;
     client_max_body_size 100m;
@@ -84,6 +90,16 @@ APP_WITH_DYNOS = """
         location / {{
             proxy_read_timeout {read_timeout}s;
             proxy_pass http://seaway_app_{key};
+            error_page 504 = @h12;
+            error_page 502 = @h10;
+        }}
+        location @h12 {{
+            default_type text/html;
+            return 503 "<!doctype html><title>Request timeout</title><h1>Request timeout</h1><p>{app} did not answer within {read_timeout} seconds (H12). If it needs longer: <code>seaway apps:settings router_timeout=SECONDS -a {app}</code>.</p>\n";
+        }}
+        location @h10 {{
+            default_type text/html;
+            return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>{app} is not answering (H10): its web dynos may have crashed. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\n";
         }}
     }}
 """
@@ -108,7 +124,7 @@ def render_config(routes: list[AppRoute], directory: Path, listen: str, user: st
         if route.backends:
             servers = "\n".join(f"        server {host}:{port} max_fails=0;" for host, port in route.backends)
             parts.append(APP_WITH_DYNOS.format(key=route.app.replace("-", "_"), servers=servers, listen=listen,
-                                               hosts=hosts, read_timeout=route.read_timeout))
+                                               hosts=hosts, read_timeout=route.read_timeout, app=route.app))
         else:
             parts.append(APP_WITHOUT_DYNOS.format(listen=listen, hosts=hosts, app=route.app))
     parts.append("}\n")

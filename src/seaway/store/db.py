@@ -20,6 +20,7 @@ from seaway.store.models import (
     BackupSchedule,
     Build,
     ConfigVar,
+    Domain,
     FormationEntry,
     Release,
     Slug,
@@ -303,6 +304,28 @@ class Store:
                 s.delete(row)
             if addon is not None:
                 s.add(BackupSchedule(app_id=app.id, addon=addon, at=at, timezone=timezone))
+
+    # -- domains -----------------------------------------------------------
+    def domains(self, app: App) -> list[str]:
+        with self.session() as s:
+            return list(s.scalars(select(Domain.hostname).where(Domain.app_id == app.id).order_by(Domain.hostname)))
+
+    def add_domain(self, app: App, hostname: str) -> None:
+        with self.session() as s:
+            existing = s.get(Domain, hostname)
+            if existing is not None:
+                owner = s.get(App, existing.app_id)
+                where = "this app" if existing.app_id == app.id else f"the app {owner.name if owner else '?'}"
+                raise StoreError(f"{hostname} already belongs to {where}; a domain routes to one app. Remove it there "
+                                 "first with `seaway domains:remove`.", 409)
+            s.add(Domain(hostname=hostname, app_id=app.id))
+
+    def remove_domain(self, app: App, hostname: str) -> None:
+        with self.session() as s:
+            row = s.get(Domain, hostname)
+            if row is None or row.app_id != app.id:
+                raise StoreError(f"{hostname} is not a domain of {app.name}; see `seaway domains -a {app.name}`.", 404)
+            s.delete(row)
 
     # -- API tokens ------------------------------------------------------
     def add_token(self, token_sha256: str, description: str) -> None:

@@ -26,6 +26,7 @@ class App(Base):
     boot_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the daemon's default
     stop_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)
     release_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: one hour
+    router_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: 30 s to the first byte
 
 
 class Slug(Base):
@@ -131,4 +132,13 @@ class BackupSchedule(Base):
     addon: Mapped[str] = mapped_column(String(100))
     at: Mapped[str] = mapped_column(String(5))  # HH:MM
     timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Domain(Base):
+    """A custom hostname routed to an app (besides APP.localhost)."""
+
+    __tablename__ = "domains"
+    hostname: Mapped[str] = mapped_column(String(253), primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from seaway import __version__
 from seaway.api.attach import attach
-from seaway.api.auth import valid_token
+from seaway.api.auth import author_of, valid_token
 from seaway.api.postgres import add_postgres_routes
 from seaway.api.streaming import stream_job
 from seaway.platform import Platform, release_json
@@ -47,11 +47,6 @@ class Rollback(BaseModel):
 
 class Restart(BaseModel):
     target: str | None = None
-
-
-def author_of(request: Request) -> str:
-    """Who asked, as the CLI reports it (git user.email or user@host); recorded on releases."""
-    return (request.headers.get("X-Seaway-Author") or "admin")[:200]
 
 
 def _version_number(text: str) -> int:
@@ -106,7 +101,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.patch("/apps/{app}/config", dependencies=auth)
     def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
-        author = author_of(request)
+        author = author_of(request.headers)
         return job(app, lambda emit: platform.set_config(app, changes, emit, author))
 
     @api.get("/apps/{app}/domains", dependencies=auth)
@@ -133,7 +128,7 @@ def create_api(platform: Platform) -> FastAPI:
     def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
         if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
             raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
-        author = author_of(request)
+        author = author_of(request.headers)
         return job(app, lambda emit: platform.pg.create(app, body.attach_as, emit, author))
 
     add_postgres_routes(api, platform, auth, job)
@@ -173,7 +168,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/releases/rollback", dependencies=auth)
     def rollback(app: str, body: Rollback, request: Request) -> StreamingResponse:
-        author = author_of(request)
+        author = author_of(request.headers)
         return job(app, lambda emit: platform.rollback(app, body.version, author, emit))
 
     @api.get("/apps/{app}/formation", dependencies=auth)
@@ -215,7 +210,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/builds", dependencies=auth)
     async def deploy(app: str, request: Request) -> StreamingResponse:
-        author = author_of(request)
+        author = author_of(request.headers)
         platform.store.app(app)
         upload = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
         size = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 from seaway.credentials import write_credentials
@@ -22,6 +23,11 @@ def ensure_admin_token(store: Store, credentials: Path, api_url: str) -> str | N
     store.add_token(token_hash(token), "admin (created on first start)")
     write_credentials(credentials, api_url, token)
     return token
+
+
+def author_of(headers: Mapping[str, str]) -> str:
+    """Who asked, as the CLI reports it (git user.email or user@host); recorded on releases."""
+    return (headers.get("X-Seaway-Author") or "admin")[:200]
 
 
 def valid_token(store: Store, presented: str) -> bool:

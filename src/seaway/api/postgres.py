@@ -10,6 +10,7 @@ from fastapi.params import Depends
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from seaway.api.auth import author_of
 from seaway.platform import Platform
 
 Job = Callable[[str, Callable[[Callable[[str], None]], Any]], StreamingResponse]
@@ -27,9 +28,6 @@ def _confirmed(app: str, confirm: str | None, what: str) -> None:
 def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], job: Job) -> None:
     pg = platform.pg
 
-    def author(request: Request) -> str:
-        return (request.headers.get("X-Seaway-Author") or "admin")[:200]
-
     @api.get("/apps/{app}/addons", dependencies=auth)
     def addons(app: str) -> list[dict[str, Any]]:
         return [pg.info(app, addon.name) for addon in platform.store.addons(platform.store.app(app))]
@@ -41,7 +39,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
     @api.delete("/apps/{app}/addons/{name}", dependencies=auth)
     def destroy_addon(app: str, name: str, request: Request, confirm: str | None = None) -> StreamingResponse:
         _confirmed(app, confirm, f"This destroys {name} and its data (a final backup is taken first).")
-        who = author(request)
+        who = author_of(request.headers)
         return job(app, lambda emit: pg.destroy(app, name, emit, who))
 
     @api.get("/apps/{app}/pg", dependencies=auth)
@@ -56,13 +54,13 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
 
     @api.post("/apps/{app}/pg/credentials/rotate", dependencies=auth)
     def rotate(app: str, request: Request, addon: str | None = None) -> StreamingResponse:
-        who = author(request)
+        who = author_of(request.headers)
         return job(app, lambda emit: pg.rotate(app, addon, emit, who))
 
     @api.post("/apps/{app}/pg/reset", dependencies=auth)
     def reset(app: str, request: Request, confirm: str | None = None, addon: str | None = None) -> StreamingResponse:
         _confirmed(app, confirm, "This empties the database (a backup is taken first).")
-        who = author(request)
+        who = author_of(request.headers)
         return job(app, lambda emit: pg.reset(app, addon, emit, who))
 
     @api.get("/apps/{app}/pg/backups", dependencies=auth)

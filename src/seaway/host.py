@@ -8,6 +8,7 @@ import shutil
 import stat
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,8 @@ def chown_tree(path: Path, user: "RunAs") -> None:
             os.lchown(os.path.join(folder, name), user.uid, user.gid)
 
 
-def child_pids(parent: int) -> set[int]:
-    """Direct children of a process, from /proc."""
-    found = set()
+def process_table() -> Iterator[tuple[int, str, int, int]]:
+    """(pid, state, parent pid, process group) of every process, from /proc."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -68,9 +68,12 @@ def child_pids(parent: int) -> set[int]:
                 fields = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == parent:
-            found.add(int(entry))
-    return found
+        yield int(entry), fields[0].decode(), int(fields[1]), int(fields[2])
+
+
+def child_pids(parent: int) -> set[int]:
+    """Direct children of a process."""
+    return {pid for pid, _state, ppid, _pgid in process_table() if ppid == parent}
 
 
 def process_alive(pid: int) -> bool:

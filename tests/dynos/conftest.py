@@ -13,6 +13,7 @@ import pytest
 
 from seaway.dynos.backend import DynoSpec
 from seaway.dynos.local import LocalBackend, LocalDyno
+from seaway.host import process_table
 
 DIGEST = "0123abcd"
 
@@ -86,17 +87,7 @@ def make_spec(command: str, *, app: str = "demo", process_type: str = "web", ind
 
 def group_alive(pgid: int) -> bool:
     """Whether any process of the group still runs (zombies do not count: they cannot do anything)."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != b"Z":
-            return True
-    return False
+    return any(group == pgid and state != "Z" for _pid, state, _ppid, group in process_table())
 
 
 def _soon(condition, timeout: float) -> bool:

@@ -51,10 +51,11 @@ class Platform:
         self.settings = settings
         prepare_home(settings)
         self.store = Store(settings.database_path)
-        self.logs = LogStore(settings.logs_dir)
+        self.logs = LogStore(settings.logs_dir, settings.log_max_lines, settings.log_max_mb * 1024 * 1024)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
-        self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed)
+        self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
+                                 log_rate=settings.log_rate)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)

@@ -17,6 +17,13 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _positive_env(name: str, default: int) -> int:
+    value = _int_env(name, default)
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def default_home() -> Path:
     return Path(os.environ.get("SEAWAY_HOME") or Path.home() / ".seaway").expanduser().absolute()
 
@@ -35,6 +42,9 @@ class Settings:
     postgres_admin_url: str = ""  # an existing server to use instead of the embedded cluster
     schedule_interval: float = 30.0  # how often the backup scheduler looks for due backups
     settle_time: float = 2.0  # a non-web dyno of a new release must keep running this long to count as up
+    log_max_lines: int = 10_000  # each app's log keeps at most this many lines on disk...
+    log_max_mb: int = 50  # ...and at most this many megabytes
+    log_rate: int = 20_000  # lines per second a dyno may print into the log (beyond: dropped, reported)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -51,6 +61,9 @@ class Settings:
             settle_time=float(os.environ.get("SEAWAY_SETTLE_TIME", "2") or 2),
             postgres_admin_url=os.environ.get("SEAWAY_POSTGRES_ADMIN_URL", ""),
             schedule_interval=float(os.environ.get("SEAWAY_SCHEDULE_INTERVAL", "30") or 30),
+            log_max_lines=_positive_env("SEAWAY_LOG_MAX_LINES", 10_000),
+            log_max_mb=_positive_env("SEAWAY_LOG_MAX_MB", 50),
+            log_rate=_positive_env("SEAWAY_LOG_RATE", 20_000),
         )
 
     # Folders the platform owns; nothing is written outside them.

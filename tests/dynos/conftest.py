@@ -13,6 +13,7 @@ import pytest
 
 from seaway.dynos.backend import DynoSpec
 from seaway.dynos.local import LocalBackend, LocalDyno
+from seaway.dynos.output import LineOutput
 from seaway.host import process_table
 
 DIGEST = "0123abcd"
@@ -128,7 +129,7 @@ def start(backend: LocalBackend, cleanup: list[int]):
 
     def starter(spec: DynoSpec, output: Output | None = None, on_backend: LocalBackend | None = None) -> tuple[LocalDyno, Output]:
         output = output or Output()
-        dyno = (on_backend or backend).start(spec, output.on_line, output.on_exit)
+        dyno = (on_backend or backend).start(spec, LineOutput(output.on_line), output.on_exit)
         cleanup.append(dyno.process.pid)
         return dyno, output
 

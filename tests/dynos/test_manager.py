@@ -47,8 +47,8 @@ class RecordingBackend(LocalBackend):
         super().__init__(slugs_dir, run_dir)
         self.started: list[LocalDyno] = []
 
-    def start(self, spec, on_line, on_exit=None) -> LocalDyno:
-        dyno = super().start(spec, on_line, on_exit)
+    def start(self, spec, output, on_exit=None) -> LocalDyno:
+        dyno = super().start(spec, output, on_exit)
         self.started.append(dyno)
         return dyno
 

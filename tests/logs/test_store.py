@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from seaway.logs.store import MAX_LINE_BYTES, LogStore, format_line
+from seaway.logs.lines import MAX_LINE_BYTES
+from seaway.logs.store import LogStore, format_line
 
 pytestmark = pytest.mark.timeout(10)  # follow() loops forever by design: never let a regression hang the suite
 
@@ -50,7 +51,7 @@ def test_append_and_tail(logs: LogStore):
     assert before <= stamp <= after
     assert stamp.tzinfo is not None
     assert parse(lines[1])[1:] == ("seaway", "Release v2 created")
-    assert logs.path("my-app").read_text().count("\n") == 2
+    assert sum(p.read_text().count("\n") for p in logs.app_folder("my-app").glob("*.log")) == 2
 
 
 def test_tail_returns_the_last_lines(logs: LogStore):
@@ -88,12 +89,11 @@ def test_empty_message_is_one_empty_line(logs: LogStore):
     assert parse(line)[1:] == ("seaway", "")
 
 
-def test_long_lines_are_truncated(logs: LogStore):
+def test_long_lines_are_split(logs: LogStore):
     assert MAX_LINE_BYTES == 10_000
     logs.append("my-app", "app[web.1]", "x" * 25_000 + "\nshort")
-    first, second = logs.tail("my-app", 10)
-    assert parse(first)[2] == "x" * 10_000
-    assert parse(second)[2] == "short"
+    messages = [parse(line)[2] for line in logs.tail("my-app", 10)]
+    assert messages == ["x" * 10_000, "x" * 10_000, "x" * 5_000, "short"]
 
 
 def test_remove(logs: LogStore):

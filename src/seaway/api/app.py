@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
@@ -15,7 +15,8 @@ from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import author_of, valid_token
 from seaway.api.postgres import add_postgres_routes
-from seaway.api.streaming import stream_job
+from seaway.api.streaming import log_stream, stream_job
+from seaway.logs import LogQuery, QueryError
 from seaway.platform import Platform, release_json
 from seaway.store import StoreError
 
@@ -228,15 +229,16 @@ def create_api(platform: Platform) -> FastAPI:
         return job(app, build_and_release)
 
     @api.get("/apps/{app}/logs", dependencies=auth)
-    def logs(app: str, num: int = 100, tail: bool = False) -> StreamingResponse:
+    def logs(app: str, request: Request, num: int = 100, tail: bool = False, source: str | None = None,
+             dyno: str | None = None, grep: str | None = None, since: str | None = None) -> StreamingResponse:
+        """The app's log as text lines; with `tail`, a stream that goes on (`text/event-stream` if asked for)."""
         platform.store.app(app)
-
-        def lines() -> Iterator[str]:
-            source = platform.logs.follow(app, num) if tail else iter(platform.logs.tail(app, num))
-            for line in source:
-                if line is not None:
-                    yield line + "\n"
-
-        return StreamingResponse(lines(), media_type="text/plain")
+        try:
+            query = LogQuery(source or None, dyno or None, grep or None, since or None)
+        except QueryError as error:
+            raise HTTPException(400, str(error)) from error
+        events = "text/event-stream" in request.headers.get("accept", "")
+        lines = platform.logs.follow(app, num, query) if tail else iter(platform.logs.tail(app, num, query))
+        return StreamingResponse(log_stream(lines, events), media_type="text/event-stream" if events else "text/plain")
 
     return api

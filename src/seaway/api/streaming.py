@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,3 +36,25 @@ def stream_job(job: Callable[[Callable[[str], None]], Any]) -> Iterator[str]:
     while (item := lines.get()) is not _DONE:
         yield json.dumps({"line": item}) + "\n"
     yield json.dumps(outcome) + "\n"
+
+
+def log_stream(lines: Iterator[str | None], events: bool, keepalive: float = 15.0) -> Iterator[str]:
+    """Log lines as text (a line each) or server-sent events (`data: LINE`), in chunks of up to 500 lines.
+
+    `lines` yields None while it waits for more; an event stream then gets a comment now and then
+    so that proxies keep it open."""
+    batch: list[str] = []
+    quiet_since = time.monotonic()
+    for line in lines:
+        if line is not None:
+            batch.append(f"data: {line}\n\n" if events else line + "\n")
+            if len(batch) < 500:
+                continue
+        if batch:
+            yield "".join(batch)
+            batch, quiet_since = [], time.monotonic()
+        elif events and time.monotonic() - quiet_since > keepalive:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()
+    if batch:
+        yield "".join(batch)

@@ -12,7 +12,9 @@ import click
 
 from seaway.cli.client import ApiClient
 from seaway.cli.linking import link_directory, resolve_app
+from seaway.cli.logs import follow_log
 from seaway.cli.upload import pack_source
+from seaway.logs.query import SOURCES
 
 app_option = click.option("-a", "--app", "app", help="The app to act on (default: the linked app).")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
@@ -366,13 +368,20 @@ def ps_stop(dyno: str, app: str | None) -> None:
 @cli.command("logs")
 @app_option
 @click.option("-n", "--num", default=100, show_default=True, help="How many lines of history.")
-@click.option("-t", "--tail", is_flag=True, help="Keep following new lines.")
-def logs(app: str | None, num: int, tail: bool) -> None:
-    """Show an app's log: builds, releases, dynos."""
+@click.option("-t", "--tail", is_flag=True, help="Keep following new lines (across deploys and daemon restarts).")
+@click.option("-s", "--source", type=click.Choice(SOURCES), help="Only lines from this source.")
+@click.option("-d", "--dyno", help="Only lines of this dyno (web.1) or of every dyno of a type (web).")
+@click.option("-g", "--grep", help="Only lines that contain this text.")
+def logs(app: str | None, num: int, tail: bool, source: str | None, dyno: str | None, grep: str | None) -> None:
+    """Show an app's log: app output, router lines, releases, platform events."""
     name = resolve_app(app)
+    params = {"num": num, "tail": tail, "source": source or "", "dyno": dyno or "", "grep": grep or ""}
     try:
-        for line in client().stream("GET", f"/apps/{name}/logs", params={"num": num, "tail": tail}):
-            click.echo(line)
+        if tail:
+            follow_log(client(), name, params)
+        else:
+            for line in client().stream("GET", f"/apps/{name}/logs", params=params):
+                click.echo(line)
     except KeyboardInterrupt:
         pass
 

@@ -47,10 +47,15 @@ class Dyno(Protocol):
     def resize(self, columns: int, rows: int) -> None: ...
 
 
-LineSink = Callable[[str], None]  # output lines; for a TTY dyno, chunks of terminal output as they come
+class Output(Protocol):
+    """Where a dyno's output goes, as raw chunks (stdout and stderr together, or a TTY's output)."""
+
+    def feed(self, data: bytes) -> None: ...  # must keep up: the dyno waits while it runs
+
+    def close(self) -> None: ...  # the output has ended
 
 
 class Backend(Protocol):
-    def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> Dyno: ...
+    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None) -> Dyno: ...
 
     def reap_orphans(self) -> int: ...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import fcntl
 import os
 import pwd
@@ -18,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from seaway.dynos.backend import DynoSpec, LineSink
+from seaway.dynos.backend import DynoSpec, Output
 from seaway.host import RunAs, grant_traverse, process_alive, read_pid
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -52,7 +51,7 @@ def _open_slug_to(app_dir: Path, user: RunAs) -> None:
 
 
 class LocalDyno:
-    def __init__(self, spec: DynoSpec, app_dir: Path, run_dir: Path, on_line: LineSink,
+    def __init__(self, spec: DynoSpec, app_dir: Path, run_dir: Path, output: Output,
                  on_exit: Callable[[int], None] | None) -> None:
         self.spec = spec
         self.address: tuple[str, int] | None = ("127.0.0.1", free_port()) if spec.web else None
@@ -84,29 +83,29 @@ class LocalDyno:
         self.pid_file = run_dir / "pids" / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
         self.pid_file.write_text(str(self.process.pid))
         self._done = threading.Event()
-        pump = self._pump_terminal if spec.tty else self._pump_lines
-        reader = threading.Thread(target=pump, args=(on_line,), daemon=True, name=f"dyno-{spec.app}-{spec.name}")
+        reader = threading.Thread(target=self._pump, args=(output,), daemon=True, name=f"dyno-{spec.app}-{spec.name}")
         reader.start()
         threading.Thread(target=self._finish, args=(reader, on_exit), daemon=True).start()
 
-    def _pump_lines(self, on_line: LineSink) -> None:
-        assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            on_line(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-
-    def _pump_terminal(self, on_output: LineSink) -> None:
-        assert self._terminal is not None
-        decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        while True:
-            try:
-                data = os.read(self._terminal, 65536)
-            except OSError:  # EIO: every process holding the terminal has exited
-                break
-            if not data:
-                break
-            on_output(decoder.decode(data))
-        terminal, self._terminal = self._terminal, None
-        os.close(terminal)
+    def _pump(self, output: Output) -> None:
+        """Read the output as fast as it comes, in chunks, until every writer has closed it."""
+        fd = self._terminal if self._terminal is not None else self.process.stdout.fileno()  # type: ignore[union-attr]
+        try:
+            while True:
+                try:
+                    data = os.read(fd, 65536)
+                except OSError:  # EIO on a terminal: every process holding it has exited
+                    break
+                if not data:
+                    break
+                output.feed(data)
+        finally:
+            output.close()
+            if self._terminal is not None:
+                terminal, self._terminal = self._terminal, None
+                os.close(terminal)
+            elif self.process.stdout is not None:
+                self.process.stdout.close()
 
     def _finish(self, reader: threading.Thread, on_exit: Callable[[int], None] | None) -> None:
         """When the dyno's process exits, the dyno is over: what it left in its group is killed too."""
@@ -175,8 +174,8 @@ class LocalBackend:
             os.chmod(self.run_dir / sub, mode)
         os.chmod(self.run_dir, 0o711)
 
-    def start(self, spec: DynoSpec, on_line: LineSink, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
-        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.run_dir, on_line, on_exit)
+    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
+        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.run_dir, output, on_exit)
 
     def reap_orphans(self) -> int:
         """Stop dynos left running by a daemon that died without stopping them."""

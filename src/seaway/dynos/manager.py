@@ -15,9 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from seaway.dynos.backend import Backend, Dyno, DynoSpec
+from seaway.dynos.backend import Backend, Dyno, DynoSpec, Output
 from seaway.dynos.health import wait_until_up
+from seaway.dynos.output import LineOutput, TerminalOutput
 from seaway.logs import LogStore
+from seaway.logs.ingest import RATE, DynoOutput
 
 FIRST_BACKOFF, MAX_BACKOFF, STABLE_AFTER = 1.0, 300.0, 600.0
 
@@ -48,8 +50,8 @@ class Slot:
 
 class DynoManager:
     def __init__(self, backend: Backend, logs: LogStore, settle: float = 2.0,
-                 on_change: Callable[[str], None] | None = None) -> None:
-        self.backend, self.logs, self.settle = backend, logs, settle
+                 on_change: Callable[[str], None] | None = None, log_rate: int = RATE) -> None:
+        self.backend, self.logs, self.settle, self.log_rate = backend, logs, settle, log_rate
         self.on_change = on_change or (lambda _app: None)  # the app's set of up web dynos changed
         self._running: dict[str, list[Slot]] = {}
         self._lock = threading.Lock()
@@ -62,11 +64,11 @@ class DynoManager:
         self.logs.append(spec.app, f"seaway[{spec.name}]", message)
 
     # -- starting ----------------------------------------------------------
-    def _launch(self, spec: DynoSpec, on_line: Callable[[str], None] | None = None) -> Dyno:
+    def _launch(self, spec: DynoSpec, output: Output | None = None) -> Dyno:
         self._log(spec, f"Starting process with command `{spec.command}`")
-        sink = on_line or (lambda line: self.logs.append(spec.app, f"app[{spec.name}]", line))
         holder: list[Dyno] = []
-        dyno = self.backend.start(spec, sink, on_exit=lambda code: self._exited(holder, code))
+        dyno = self.backend.start(spec, output or DynoOutput(self.logs, spec.app, spec.name, self.log_rate, 5 * self.log_rate),
+                                  on_exit=lambda code: self._exited(holder, code))
         holder.append(dyno)
         return dyno
 
@@ -98,7 +100,7 @@ class DynoManager:
 
     def run_one_off(self, spec: DynoSpec, on_line: Callable[[str], None], timeout: float | None = None) -> int | None:
         """Run a one-off dyno to completion; its exit status, or None if it was stopped at `timeout`."""
-        dyno = self._launch(spec, on_line)
+        dyno = self._launch(spec, LineOutput(on_line))
         code = dyno.wait(timeout)
         if code is None:
             self._log(spec, f"Stopping: still running after {timeout:g} seconds")
@@ -109,7 +111,7 @@ class DynoManager:
 
     def start_attached(self, spec: DynoSpec, on_output: Callable[[str], None]) -> Dyno:
         """A one-off on a terminal (spec.tty), for `run` from a terminal; the caller waits for it."""
-        dyno = self._launch(spec, on_output)
+        dyno = self._launch(spec, TerminalOutput(on_output))
         threading.Thread(target=lambda: self._log(spec, f"Process exited with status {dyno.wait()}"),
                          daemon=True).start()
         return dyno

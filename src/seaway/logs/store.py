@@ -1,16 +1,29 @@
-"""Per-app log files: `TIMESTAMP source[dyno]: message` lines, appended and read back."""
+"""Per-app logs on disk: `TIMESTAMP source[dyno]: message` lines, bounded, kept across deploys and restarts.
+
+Each app's log is a folder of numbered segment files. Writes go to the newest segment; when it
+holds a tenth of the app's allowance (lines or bytes) a new one starts and the oldest beyond ten
+is deleted. So an app keeps between 90 % and 100 % of its allowance on disk, whatever it prints,
+and the daemon holds no more than an open file per app in memory.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
-MAX_LINE_BYTES = 10_000
+from seaway.logs.lines import split_text
+from seaway.logs.query import LogQuery
+
+SEGMENTS = 10
+EVERYTHING = LogQuery()
+READ_SIZE = 4 << 20  # a follower reads at most this much at once
+Listener = Callable[[str, list[str]], None]  # (app, formatted lines) after they are written
 
 
 def format_line(source: str, message: str, when: datetime | None = None) -> str:
@@ -18,62 +31,197 @@ def format_line(source: str, message: str, when: datetime | None = None) -> str:
     return f"{stamp} {source}: {message}"
 
 
-def _clip(line: str) -> str:
-    """At most MAX_LINE_BYTES of UTF-8, never cutting a character in half."""
-    if len(line) <= MAX_LINE_BYTES // 4:
-        return line
-    return line.encode("utf-8", errors="replace")[:MAX_LINE_BYTES].decode("utf-8", errors="ignore")
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b""))
+
+
+class _AppLog:
+    """The segments of one app's log and the handle of the newest; callers hold `lock`."""
+
+    def __init__(self, folder: Path, max_lines: int, max_bytes: int) -> None:
+        self.folder = folder
+        self.lock = threading.Lock()
+        self.segment_lines = max(1, max_lines // SEGMENTS)
+        self.segment_bytes = max(1024, max_bytes // SEGMENTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = segment_numbers(folder)
+        self.number = numbers[-1] if numbers else 1
+        path = segment_path(folder, self.number)
+        self.lines = _count_lines(path) if path.exists() else 0
+        self.file = open(path, "ab")
+
+    def write(self, lines: list[str]) -> None:
+        while lines:
+            room = self.segment_lines - self.lines
+            if room <= 0 or self.file.tell() >= self.segment_bytes:
+                self._next_segment()
+                continue
+            batch, lines = lines[:room], lines[room:]
+            self.file.write("".join(line + "\n" for line in batch).encode("utf-8", errors="replace"))
+            self.lines += len(batch)
+        self.file.flush()
+
+    def _next_segment(self) -> None:
+        self.file.close()
+        self.number += 1
+        self.file = open(segment_path(self.folder, self.number), "ab")
+        self.lines = 0
+        for old in segment_numbers(self.folder)[:-SEGMENTS]:
+            segment_path(self.folder, old).unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def segment_path(folder: Path, number: int) -> Path:
+    return folder / f"{number:010d}.log"
+
+
+def segment_numbers(folder: Path) -> list[int]:
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    return sorted(int(name[:-4]) for name in names if name.endswith(".log") and name[:-4].isdigit())
 
 
 class LogStore:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, max_lines: int = 10_000, max_bytes: int = 50 * 1024 * 1024) -> None:
         self.folder = folder
+        self.max_lines, self.max_bytes = max_lines, max_bytes
         folder.mkdir(parents=True, exist_ok=True)
+        self._apps: dict[str, _AppLog] = {}
         self._lock = threading.Lock()
+        self._listeners: list[Listener] = []
 
-    def path(self, app: str) -> Path:
-        return self.folder / f"{app}.log"
+    def app_folder(self, app: str) -> Path:
+        return self.folder / app
+
+    def listen(self, listener: Listener) -> None:
+        """Call `listener(app, lines)` with every batch written (drains); it must not block."""
+        self._listeners.append(listener)
+
+    def _log(self, app: str) -> _AppLog:
+        with self._lock:
+            log = self._apps.get(app)
+            if log is None:
+                self._adopt_single_file(app)
+                log = self._apps[app] = _AppLog(self.app_folder(app), self.max_lines, self.max_bytes)
+            return log
+
+    def _adopt_single_file(self, app: str) -> None:
+        """Logs written before segments (one `APP.log` file) become the app's first segment."""
+        single = self.folder / f"{app}.log"
+        if single.exists() and not self.app_folder(app).exists():
+            self.app_folder(app).mkdir(parents=True)
+            single.rename(segment_path(self.app_folder(app), 1))
 
     def append(self, app: str, source: str, message: str) -> None:
-        """Write one or more lines from `source` (e.g. `app[web.1]`, `seaway`, `router`)."""
-        lines = message.rstrip("\n").split("\n") if message else [""]
-        text = "".join(format_line(source, _clip(line)) + "\n" for line in lines)
-        with self._lock, open(self.path(app), "a", encoding="utf-8", errors="replace") as f:
-            f.write(text)
+        """Write one message from `source` (`app[web.1]`, `seaway`, `router`...); newlines make more lines."""
+        self.write(app, source, split_text(message))
 
-    def tail(self, app: str, count: int) -> list[str]:
-        path = self.path(app)
-        if not path.exists():
+    def write(self, app: str, source: str, messages: list[str], when: datetime | None = None) -> None:
+        """Write a batch of already split messages from one source, stamped alike."""
+        if not messages:
+            return
+        stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
+        lines = [f"{stamp} {source}: {message}" for message in messages]
+        log = self._log(app)
+        with log.lock:
+            log.write(lines)
+        for listener in self._listeners:
+            listener(app, lines)
+
+    # -- reading -----------------------------------------------------------------
+    def _segments(self, app: str) -> list[Path]:
+        self._adopt_single_file(app)
+        folder = self.app_folder(app)
+        return [segment_path(folder, n) for n in segment_numbers(folder)]
+
+    def tail(self, app: str, count: int, query: LogQuery = EVERYTHING) -> list[str]:
+        """The last `count` lines that match, oldest first."""
+        found: deque[str] = deque(maxlen=max(count, 0))
+        if count <= 0:
             return []
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return [line.rstrip("\n") for line in deque(f, maxlen=max(count, 0))]
-
-    def follow(self, app: str, count: int, poll: float = 0.2, stop: threading.Event | None = None) -> Iterator[str | None]:
-        """The last `count` lines, then every new line as it is written, until `stop` is set.
-
-        Yields None while nothing new comes, so a reader can notice that its client went away."""
-        yield from self.tail(app, count)
-        path = self.path(app)
-        position = path.stat().st_size if path.exists() else 0
-        pending = ""
-        while stop is None or not stop.is_set():
-            size = path.stat().st_size if path.exists() else 0
-            if size < position:  # the file was removed or truncated: start over
-                position = 0
-            if size > position:
+        for path in reversed(self._segments(app)):
+            try:
                 with open(path, encoding="utf-8", errors="replace") as f:
-                    f.seek(position)
-                    chunk = f.read()
-                    position = f.tell()
-                pending += chunk
-                *complete, pending = pending.split("\n")
-                yield from complete
+                    matching = [line.rstrip("\n") for line in f if query.matches(line.rstrip("\n"))]
+            except FileNotFoundError:  # rotated away while we read
+                continue
+            found.extendleft(reversed(matching[-(count - len(found)):]))
+            if len(found) >= count:
+                break
+        return list(found)
+
+    def follow(self, app: str, count: int, query: LogQuery = EVERYTHING, poll: float = 0.2,
+               stop: threading.Event | None = None) -> Iterator[str | None]:
+        """The last `count` matching lines, then every new one as it is written, until `stop` is set.
+
+        Follows from segment to segment, so it goes on across deploys, restarts and rotation.
+        Yields None while nothing new comes, so a reader can notice that its client went away."""
+        segments = self._segments(app)
+        number = segment_numbers(self.app_folder(app))[-1] if segments else 1
+        position = segments[-1].stat().st_size if segments else 0
+        yield from self.tail(app, count, query)  # may repeat a line written in between: harmless
+        reader = _SegmentReader(self.app_folder(app), number, position)
+        while stop is None or not stop.is_set():
+            lines = reader.read()
+            if lines:
+                yield from (line for line in lines if query.matches(line))
             else:
                 yield None
                 time.sleep(poll)
 
     def remove(self, app: str) -> None:
+        with self._lock:
+            log = self._apps.pop(app, None)
+        if log is not None:
+            with log.lock:
+                log.close()
+                shutil.rmtree(log.folder, ignore_errors=True)
+        shutil.rmtree(self.app_folder(app), ignore_errors=True)
+        (self.folder / f"{app}.log").unlink(missing_ok=True)
+
+    def close(self) -> None:
+        with self._lock:
+            for log in self._apps.values():
+                with log.lock:
+                    log.close()
+            self._apps.clear()
+
+
+class _SegmentReader:
+    """Reads an app's log onwards from (segment, offset), moving to newer segments as they appear."""
+
+    def __init__(self, folder: Path, number: int, position: int) -> None:
+        self.folder, self.number, self.position = folder, number, position
+        self._partial = b""
+
+    def read(self) -> list[str]:
+        numbers = segment_numbers(self.folder)  # listed before reading: see below
+        later = [n for n in numbers if n > self.number]
+        data = self._read_current()
+        if data is None:  # rotated away before we got to the end of it: go on from the oldest left
+            if later:
+                self.number, self.position, self._partial = later[0], 0, b""
+            return []
+        *complete, self._partial = (self._partial + data).split(b"\n")
+        if later and len(data) < READ_SIZE:
+            # At the end of a segment that had a newer one before we read: nothing more comes to it.
+            complete += [self._partial] if self._partial else []
+            self.number, self.position, self._partial = later[0], 0, b""
+        return [line.decode("utf-8", errors="replace") for line in complete]
+
+    def _read_current(self) -> bytes | None:
         try:
-            os.unlink(self.path(app))
+            with open(segment_path(self.folder, self.number), "rb") as f:
+                if os.fstat(f.fileno()).st_size < self.position:  # the log was removed and begun anew
+                    self.position, self._partial = 0, b""
+                f.seek(self.position)
+                data = f.read(READ_SIZE)
+                self.position = f.tell()
+                return data
         except FileNotFoundError:
-            pass
+            return None

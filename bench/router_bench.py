@@ -1,0 +1,408 @@
+"""Router overhead: throughput and latency of one dyno direct, through Seaway's router, and through a minimal nginx.
+
+Run from the repository root:  .venv/bin/python -m bench.router_bench [--duration 10] [--rounds 3] [--connections 50]
+
+A real daemon (nginx router, PostgreSQL, uv) deploys two apps, each as ONE web dyno of ONE worker
+(SEAWAY_WEB_CONCURRENCY=1):
+- `wsgi`: tests/apps/wsgi_basic under gunicorn (sync worker: it closes every connection);
+- `uvicorn`: bench/apps/uvicorn_hello, a pure ASGI app under uvicorn (keeps connections alive).
+Each app is loaded by wrk (`wrk --latency -t2 -cN -dDs`, GET /) on these targets:
+- direct: the dyno's own 127.0.0.1:PORT, read from the upstream in the nginx.conf Seaway generated;
+- router: Seaway's router, `Host: APP.localhost`, configured (logging included) as the platform does;
+- minimal: a hand-written nginx reverse proxy (same binary, same worker_processes, upstream
+  keepalive 16, HTTP/1.1 with `Connection ""` to the dyno, access_log off, nginx's default client
+  keep-alive), started in its own temp folder and stopped at the end;
+- minimal, client keep-alive off (diagnostic): the same with `keepalive_timeout 0`, as Seaway's router
+  has had it since issue 3. It splits the router's gap into "client keep-alive" and "the rest".
+Targets are interleaved within each round (the starting target rotates from round to round), so
+the machine's noise hits them all alike; a short warm-up run per target comes first. The medians
+over rounds are compared: router / direct (target >= 0.9x) and router / minimal (target >= 0.95x).
+The output is a Markdown section ready for bench/RESULTS.md, with the raw per-round figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from seaway.build.slug import remove_tree
+from tests.e2e.daemon import APPS, Daemon, free_port
+
+BENCH_APPS = Path(__file__).parent / "apps"
+WARMUP_SECONDS = 2
+
+
+@dataclass(frozen=True)
+class App:
+    name: str  # the Seaway app's name
+    source: Path  # the sample app's folder
+    server: str  # for the report
+    body: str  # GET / answers with this (start of the body)
+
+
+APP_SPECS = [
+    App("wsgi", APPS / "wsgi_basic", "gunicorn, 1 sync worker", "basic VERSION="),
+    App("uvicorn", BENCH_APPS / "uvicorn_hello", "uvicorn, 1 worker", "hello from uvicorn"),
+]
+TARGETS = ["direct", "router", "minimal", "minimal-ka-off"]
+TARGET_LABELS = {
+    "direct": "direct to the dyno",
+    "router": "Seaway router",
+    "minimal": "minimal nginx proxy",
+    "minimal-ka-off": "minimal nginx, client keep-alive off (diagnostic)",
+}
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    socket_errors: int
+    non_2xx_3xx: int
+
+
+# --- wrk -------------------------------------------------------------------------------------------
+
+LATENCY_UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _latency_ms(output: str, percentile: str) -> float:
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE)
+    if not match:
+        raise ValueError(f"no {percentile}% latency in wrk's output:\n{output}")
+    return float(match.group(1)) * LATENCY_UNITS_MS[match.group(2)]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    requests = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    if not rps or not requests:
+        raise ValueError(f"unexpected wrk output:\n{output}")
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return WrkResult(
+        rps=float(rps.group(1)),
+        p50_ms=_latency_ms(output, "50"),
+        p99_ms=_latency_ms(output, "99"),
+        requests=int(requests.group(1)),
+        socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+    )
+
+
+def wrk_command(url: str, host: str, connections: int, seconds: int) -> list[str]:
+    return ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Host: {host}", url]
+
+
+def run_wrk(url: str, host: str, connections: int, seconds: int) -> WrkResult:
+    done = subprocess.run(wrk_command(url, host, connections, seconds), capture_output=True, text=True,
+                          timeout=seconds + 60)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk exited {done.returncode}: {done.stderr}{done.stdout}")
+    return parse_wrk(done.stdout)
+
+
+# --- Seaway's generated nginx.conf -------------------------------------------------------------------
+
+
+def dyno_address(conf: str, app: str) -> tuple[str, int]:
+    """The one web dyno of `app`: the only server of its upstream in Seaway's nginx.conf."""
+    key = app.replace("-", "_")
+    block = re.search(rf"upstream\s+\S*{re.escape(key)}\s*\{{([^}}]*)\}}", conf)
+    if not block:
+        raise RuntimeError(f"no upstream for {app} in Seaway's nginx.conf:\n{conf}")
+    servers = re.findall(r"^\s*server\s+([\d.]+):(\d+)", block.group(1), re.MULTILINE)
+    if len(servers) != 1:
+        raise RuntimeError(f"expected one web dyno for {app}, the upstream has {servers}")
+    return servers[0][0], int(servers[0][1])
+
+
+def directive(conf: str, name: str) -> str | None:
+    """The value of the first `name ...;` in nginx.conf (None if absent)."""
+    match = re.search(rf"^\s*{name}\s+([^;]*);", conf, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+# --- the minimal nginx proxy -------------------------------------------------------------------------
+
+MINIMAL_HEAD = """\
+daemon off;
+worker_processes {workers};
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+{user}
+events {{
+    worker_connections 4096;
+}}
+
+http {{
+    access_log off;
+    client_body_temp_path {dir}/tmp/body;
+    proxy_temp_path {dir}/tmp/proxy;
+    fastcgi_temp_path {dir}/tmp/fastcgi;
+    uwsgi_temp_path {dir}/tmp/uwsgi;
+    scgi_temp_path {dir}/tmp/scgi;
+"""
+
+MINIMAL_APP = """
+    upstream {name} {{
+        server {host}:{port};
+        keepalive 16;
+    }}
+    server {{
+        listen 127.0.0.1:{listen};
+        location / {{
+            proxy_pass http://{name};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{listen_ka_off};
+        keepalive_timeout 0;
+        location / {{
+            proxy_pass http://{name};
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+"""
+
+
+class MinimalProxy:
+    """A hand-written nginx reverse proxy in its own folder: one port per app, plus one with keep-alive off."""
+
+    def __init__(self, directory: Path, workers: str, user: str | None) -> None:
+        self.directory, self.workers, self.user = directory, workers, user
+        self.ports: dict[str, tuple[int, int]] = {}  # app -> (port, port with client keep-alive off)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def render(self, dynos: dict[str, tuple[str, int]]) -> str:
+        parts = [MINIMAL_HEAD.format(dir=self.directory, workers=self.workers,
+                                     user=f"user {self.user};" if self.user else "")]
+        for app, (host, port) in dynos.items():
+            self.ports[app] = (free_port(), free_port())
+            parts.append(MINIMAL_APP.format(name=f"bench_{app}", host=host, port=port, listen=self.ports[app][0],
+                                            listen_ka_off=self.ports[app][1]))
+        parts.append("}\n")
+        return "".join(parts)
+
+    def start(self, dynos: dict[str, tuple[str, int]]) -> None:
+        (self.directory / "tmp").mkdir(parents=True, exist_ok=True)
+        conf = self.directory / "nginx.conf"
+        conf.write_text(self.render(dynos))
+        binary = shutil.which("nginx") or "/usr/sbin/nginx"
+        log = open(self.directory / "nginx.out", "ab")
+        self.process = subprocess.Popen([binary, "-p", str(self.directory), "-c", str(conf),
+                                         "-e", str(self.directory / "error.log")],
+                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        for port in (p for pair in self.ports.values() for p in pair):
+            self._wait_listening(port)
+
+    def _wait_listening(self, port: int, timeout: float = 10) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"minimal nginx exited {self.process.returncode}: "
+                                   f"{(self.directory / 'nginx.out').read_text(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"minimal nginx does not listen on {port} after {timeout}s")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGQUIT)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# --- deploying and measuring ---------------------------------------------------------------------------
+
+
+def deploy(daemon: Daemon, app: App, work: Path) -> None:
+    source = work / app.name
+    shutil.copytree(app.source, source, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    daemon.cli("apps:create", app.name, cwd=source)
+    daemon.cli("deploy", cwd=source)
+
+
+def target_urls(app: str, dyno: tuple[str, int], router_port: int, proxy: MinimalProxy) -> dict[str, str]:
+    return {
+        "direct": f"http://{dyno[0]}:{dyno[1]}/",
+        "router": f"http://127.0.0.1:{router_port}/",
+        "minimal": f"http://127.0.0.1:{proxy.ports[app][0]}/",
+        "minimal-ka-off": f"http://127.0.0.1:{proxy.ports[app][1]}/",
+    }
+
+
+def check_answers(urls: dict[str, str], host: str, body: str) -> None:
+    """Every target must serve this app's own page before it is measured."""
+    for target, url in urls.items():
+        response = httpx.get(url, headers={"Host": host}, timeout=10)
+        if response.status_code != 200 or not response.text.startswith(body):
+            raise RuntimeError(f"{target} ({url}, Host: {host}) answered {response.status_code}: {response.text[:200]!r}")
+
+
+Results = dict[tuple[str, str], list[WrkResult]]  # (app, target) -> one result per round
+
+
+def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, duration: int, connections: int) -> Results:
+    for app in apps:
+        for target in TARGETS:
+            run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, WARMUP_SECONDS)
+    results: Results = {(app.name, target): [] for app in apps for target in TARGETS}
+    for round_ in range(rounds):
+        order = TARGETS[round_ % len(TARGETS):] + TARGETS[:round_ % len(TARGETS)]
+        for app in apps:
+            for target in order:
+                result = run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, duration)
+                results[(app.name, target)].append(result)
+                print(f"  round {round_ + 1} {app.name:<8} {target:<15} {result.rps:>9.0f} req/s  "
+                      f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
+                      f"errors {result.socket_errors} non-2xx/3xx {result.non_2xx_3xx}", file=sys.stderr, flush=True)
+    return results
+
+
+# --- the report ------------------------------------------------------------------------------------------
+
+
+def median_rps(results: Results, app: str, target: str) -> float:
+    return statistics.median(r.rps for r in results[(app, target)])
+
+
+def ratio_line(results: Results, app: str, over: str, under: str, goal: float | None) -> str:
+    ratio = median_rps(results, app, over) / median_rps(results, app, under)
+    per_round = ", ".join(f"{a.rps / b.rps:.2f}" for a, b in zip(results[(app, over)], results[(app, under)], strict=True))
+    target = "—" if goal is None else f"≥ {goal:.2f}× ({'meets' if ratio >= goal else '**misses**'})"
+    return f"| {app} | {over} / {under} | **{ratio:.2f}×** | {target} | {per_round} |"
+
+
+def summary_table(apps: list[App], results: Results) -> list[str]:
+    lines = ["| App | Target | req/s (median) | p50 | p99 | socket errors | non-2xx/3xx | req/s per round |",
+             "|---|---|---|---|---|---|---|---|"]
+    for app in apps:
+        for target in TARGETS:
+            runs = results[(app.name, target)]
+            lines.append(
+                f"| {app.name} | {TARGET_LABELS[target]} | {statistics.median(r.rps for r in runs):,.0f} "
+                f"| {statistics.median(r.p50_ms for r in runs):.2f} ms | {statistics.median(r.p99_ms for r in runs):.2f} ms "
+                f"| {sum(r.socket_errors for r in runs)} | {sum(r.non_2xx_3xx for r in runs)} "
+                f"| {', '.join(f'{r.rps:,.0f}' for r in runs)} |")
+    return lines
+
+
+def raw_table(apps: list[App], results: Results) -> list[str]:
+    lines = ["| Round | App | Target | req/s | p50 | p99 | requests | socket errors | non-2xx/3xx |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    rounds = len(results[(apps[0].name, TARGETS[0])])
+    for round_ in range(rounds):
+        for app in apps:
+            for target in TARGETS:
+                r = results[(app.name, target)][round_]
+                lines.append(f"| {round_ + 1} | {app.name} | {target} | {r.rps:,.0f} | {r.p50_ms:.2f} ms "
+                             f"| {r.p99_ms:.2f} ms | {r.requests} | {r.socket_errors} | {r.non_2xx_3xx} |")
+    return lines
+
+
+def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_conf: str) -> str:
+    command = ".venv/bin/python -m bench.router_bench " + shlex.join(sys.argv[1:])
+    wrk_line = shlex.join(wrk_command("URL", "APP.localhost", args.connections, args.duration))
+    lines = [
+        f"## Issue 6: router overhead against direct and a minimal nginx proxy ({datetime.date.today()})",
+        "",
+        "```",
+        command.strip(),
+        "```",
+        "",
+        "One web dyno of one worker per app, all on this machine: "
+        + "; ".join(f"`{a.name}` = {a.server}" for a in apps) + f". Load: `{wrk_line}` (GET /), "
+        f"{args.rounds} round(s) of {args.duration} s per target, targets interleaved, median over rounds. "
+        f"Seaway's router as generated: `worker_processes {directive(seaway_conf, 'worker_processes')}`, "
+        f"`keepalive_timeout {directive(seaway_conf, 'keepalive_timeout') or '(nginx default, 75s)'}`, "
+        f"`access_log {directive(seaway_conf, 'access_log') or '(nginx default)'}`. The minimal proxy has the same "
+        "worker_processes, upstream `keepalive 16`, `proxy_http_version 1.1`, `Connection \"\"`, access_log off "
+        "and nginx's default client keep-alive.",
+        "",
+        *summary_table(apps, results),
+        "",
+        "| App | Throughput ratio | Median | Target | Per round |",
+        "|---|---|---|---|---|",
+    ]
+    for app in apps:
+        lines.append(ratio_line(results, app.name, "router", "direct", 0.90))
+        lines.append(ratio_line(results, app.name, "router", "minimal", 0.95))
+        lines.append(ratio_line(results, app.name, "router", "minimal-ka-off", None))
+    lines += ["", "Raw figures (within a round, each app's targets ran back to back; the first target rotates "
+              "from round to round):",
+              "", *raw_table(apps, results), ""]
+    return "\n".join(lines)
+
+
+# --- main ---------------------------------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=50)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed. Install it with:  apt-get install -y wrk", file=sys.stderr)
+        sys.exit(2)
+    work = Path(tempfile.mkdtemp(prefix="seaway-router-bench-"))
+    daemon = Daemon(work / "home", boot_timeout=60)  # SEAWAY_WEB_CONCURRENCY=1: one worker per dyno
+    proxy: MinimalProxy | None = None
+    daemon.start()
+    try:
+        for app in APP_SPECS:
+            deploy(daemon, app, work)
+        seaway_conf = (daemon.home / "router" / "nginx.conf").read_text()
+        dynos = {app.name: dyno_address(seaway_conf, app.name) for app in APP_SPECS}
+        proxy = MinimalProxy(work / "minimal-nginx", directive(seaway_conf, "worker_processes") or "1",
+                             directive(seaway_conf, "user"))
+        proxy.start(dynos)
+        urls = {app.name: target_urls(app.name, dynos[app.name], daemon.router_port, proxy) for app in APP_SPECS}
+        for app in APP_SPECS:
+            check_answers(urls[app.name], f"{app.name}.localhost", app.body)
+        results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        daemon.stop()
+        remove_tree(work)
+    print(report(args, APP_SPECS, results, seaway_conf))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,7 @@ from seaway.migrations.safety import ReleaseSafety
 from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
-from seaway.release.releaser import RELEASE_TIMEOUT
+from seaway.release.releaser import DEFAULT_MAX_BODY_MB, RELEASE_TIMEOUT
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
@@ -56,7 +56,7 @@ class Platform:
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
                                  log_rate=settings.log_rate)
-        self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port)
+        self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
@@ -201,17 +201,19 @@ class Platform:
     def restart(self, name: str, target: str | None, emit: Emit) -> int:
         return self.releaser.restart(self.store.app(name), target, emit)
 
+    SETTING_LIMITS = {"boot_timeout": (1, 3600, "seconds"), "stop_timeout": (1, 3600, "seconds"),
+                      "release_timeout": (1, 86400, "seconds"), "router_timeout": (1, 3600, "seconds"),
+                      "max_body_size": (0, 10240, "MB (0: no limit)")}
+
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
-        limits = {"boot_timeout": (1, 3600), "stop_timeout": (1, 3600), "release_timeout": (1, 86400),
-                  "router_timeout": (1, 3600)}
         for key, value in values.items():
-            if key not in limits:
-                raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(limits)}.", 422)
-            low, high = limits[key]
+            if key not in self.SETTING_LIMITS:
+                raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(self.SETTING_LIMITS)}.", 422)
+            low, high, unit = self.SETTING_LIMITS[key]
             if value is not None and not low <= value <= high:
-                raise StoreError(f"{key} must be from {low} to {high} seconds, got {value}.", 422)
+                raise StoreError(f"{key} must be from {low} to {high} {unit}, got {value}.", 422)
         app = self.store.update_settings(self.store.app(name), **values)
-        if "router_timeout" in values:
+        if {"router_timeout", "max_body_size"} & values.keys():
             self.releaser.route(name)
         self.logs.append(name, "seaway", "Settings changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
         return self.app_settings(app.name)
@@ -221,7 +223,8 @@ class Platform:
         return {"boot_timeout": app.boot_timeout or self.settings.boot_timeout,
                 "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
                 "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
-                "router_timeout": app.router_timeout or 30}
+                "router_timeout": app.router_timeout or 30,
+                "max_body_size": DEFAULT_MAX_BODY_MB if app.max_body_size is None else app.max_body_size}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_unknown_hosts_get_a_404_default_server(tmp_path: Path):
     default = re.search(r"server \{\s*listen [^;]+ default_server;.*?\n    \}\n", config, re.S)
     assert default and "server_name _;" in default[0] and "return 404" in default[0]
     assert config.count("default_server") == 1
-    assert "upstream" not in config
+    assert "upstream seaway_app" not in config
 
 
 def test_forwarding_and_request_id_headers(tmp_path: Path, routes):

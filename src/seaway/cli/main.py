@@ -221,23 +221,24 @@ def domains_remove(hostname: str, app: str | None) -> None:
 @app_option
 @json_option
 def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> None:
-    """Show or change per-app settings: boot_timeout, stop_timeout, release_timeout, router_timeout (seconds;
-    `default` resets)."""
+    """Show or change per-app settings: boot_timeout, stop_timeout, release_timeout, router_timeout (seconds),
+    max_body_size (MB, 0: no limit); `default` resets one."""
     name = resolve_app(app)
     if pairs:
         values: dict[str, int | None] = {}
         for pair in pairs:
             key, sep, value = pair.partition("=")
             if not sep or not (value.isdigit() or value == "default"):
-                raise click.UsageError(f"{pair!r} is not KEY=SECONDS. Example: seaway apps:settings boot_timeout=120")
+                raise click.UsageError(f"{pair!r} is not KEY=NUMBER. Example: seaway apps:settings boot_timeout=120")
             values[key] = None if value == "default" else int(value)
         data = client().request("PATCH", f"/apps/{name}/settings", json=values)
     else:
         data = client().request("GET", f"/apps/{name}/settings")
     if as_json:
         return print_json(data)
+    width = max(map(len, data)) + 2
     for key, value in data.items():
-        click.echo(f"{key + ':':<14}{value}")
+        click.echo(f"{key + ':':<{width}}{value}")
 
 
 # -- deploy, release history, dynos --------------------------------------------------

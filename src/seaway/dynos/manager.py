@@ -249,4 +249,8 @@ class DynoManager:
             return list(self._running.get(app, []))
 
     def web_addresses(self, app: str) -> list[tuple[str, int]]:
-        return [s.dyno.address for s in self.slots(app) if s.state == "up" and s.dyno.address]
+        return [address for address, _ in self.web_backends(app)]
+
+    def web_backends(self, app: str) -> list[tuple[tuple[str, int], str]]:
+        """(address, dyno name) of each web dyno that is up."""
+        return [(s.dyno.address, s.spec.name) for s in self.slots(app) if s.state == "up" and s.dyno.address]

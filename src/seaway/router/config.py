@@ -14,6 +14,8 @@ class AppRoute:
     backends: list[tuple[str, int]] = field(default_factory=list)
     read_timeout: int = 30  # seconds to the first byte before the router gives up (H12)
     domains: tuple[str, ...] = ()
+    max_body_mb: int = 100  # largest request body accepted (413 beyond); 0: no limit
+    dynos: dict[str, str] = field(default_factory=dict)  # "host:port" of each backend -> its dyno (web.1)
 
     @property
     def hosts(self) -> list[str]:
@@ -56,6 +58,13 @@ http {{
         "~^[A-Za-z0-9+/=_.:-]{{20,200}}$" $http_x_request_id;
     }}
 
+    # One record per request, sent to the daemon, which writes it as a Heroku-style router line.
+    # Tab-separated; escape=json escapes any tab inside a value, so fields never run together.
+    log_format seaway_router escape=json
+        '$seaway_app\t$seaway_code\t$request_method\t$request_uri\t$host\t$seaway_request_id\t'
+        '$proxy_add_x_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
+        '$request_time\t$status\t$bytes_sent\t$scheme';
+
     proxy_http_version 1.1;
     proxy_set_header Host $host;
     proxy_set_header Upgrade $http_upgrade;
@@ -67,11 +76,13 @@ http {{
     proxy_set_header X-Request-Start $seaway_request_start;
     proxy_connect_timeout 5s;
     proxy_send_timeout 30s;
-    client_max_body_size 100m;
+    proxy_next_upstream error;  # another dyno only when one cannot be reached; a slow one is not retried
 
     server {{
         listen {listen} default_server;
         server_name _;
+        set $seaway_app "";  # declares the variables the log format uses; this server logs nothing
+        set $seaway_code "";
         location / {{
             default_type text/plain;
             return 404 "No such app: nothing on this Seaway router is named $host.\\nRun `seaway apps` to see your apps; their URLs are APP.{domain}.\\n";
@@ -87,28 +98,45 @@ APP_WITH_DYNOS = """
     server {{
         listen {listen};
         server_name {hosts};
+{common}
         location / {{
             proxy_read_timeout {read_timeout}s;
             proxy_pass http://seaway_app_{key};
             error_page 504 = @h12;
             error_page 502 = @h10;
+            error_page 413 @too_large;  # error_page here replaces the server's: say it again
         }}
         location @h12 {{
+            set $seaway_code H12;
             default_type text/html;
             return 503 "<!doctype html><title>Request timeout</title><h1>Request timeout</h1><p>{app} did not answer within {read_timeout} seconds (H12). If it needs longer: <code>seaway apps:settings router_timeout=SECONDS -a {app}</code>.</p>\n";
         }}
         location @h10 {{
+            set $seaway_code H10;
             default_type text/html;
             return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>{app} is not answering (H10): its web dynos may have crashed. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\n";
         }}
     }}
 """
 
+APP_COMMON = """\
+        set $seaway_app {app};
+        set $seaway_code "";
+        access_log {access_log};
+        client_max_body_size {max_body};
+        error_page 413 @too_large;
+        location @too_large {{
+            default_type text/html;
+            return 413 "<!doctype html><title>Request too large</title><h1>Request too large</h1><p>The request body is larger than {app} accepts ({max_body_text}). To change it: <code>seaway apps:settings max_body_size=MEGABYTES -a {app}</code>.</p>\n";
+        }}"""
+
 APP_WITHOUT_DYNOS = """
     server {{
         listen {listen};
         server_name {hosts};
+{common}
         location / {{
+            set $seaway_code H14;
             default_type text/plain;
             return 503 "{app} has no web dynos running. Deploy it with `seaway deploy`, or check `seaway ps -a {app}`.\\n";
         }}
@@ -116,16 +144,26 @@ APP_WITHOUT_DYNOS = """
 """
 
 
-def render_config(routes: list[AppRoute], directory: Path, listen: str, user: str | None, workers: int = 2) -> str:
+def _common(route: AppRoute, log_port: int | None) -> str:
+    access_log = f"syslog:server=127.0.0.1:{log_port},tag=seaway,nohostname seaway_router" if log_port else "off"
+    limit = f"{route.max_body_mb} MB" if route.max_body_mb else "no limit"
+    return APP_COMMON.format(app=route.app, access_log=access_log, max_body=f"{route.max_body_mb}m",
+                             max_body_text=limit)
+
+
+def render_config(routes: list[AppRoute], directory: Path, listen: str, user: str | None, workers: int = 2,
+                  log_port: int | None = None) -> str:
+    """The whole nginx.conf; with `log_port`, each request's record goes to that UDP port as syslog."""
     parts = [HEAD.format(dir=directory, listen=listen, workers=workers, domain=LOCAL_DOMAIN,
                          user=f"user {user};" if user else "")]
     for route in sorted(routes, key=lambda r: r.app):
-        hosts = " ".join(route.hosts)
+        hosts, common = " ".join(route.hosts), _common(route, log_port)
         if route.backends:
             servers = "\n".join(f"        server {host}:{port} max_fails=0;" for host, port in route.backends)
             parts.append(APP_WITH_DYNOS.format(key=route.app.replace("-", "_"), servers=servers, listen=listen,
-                                               hosts=hosts, read_timeout=route.read_timeout, app=route.app))
+                                               hosts=hosts, read_timeout=route.read_timeout, app=route.app,
+                                               common=common))
         else:
-            parts.append(APP_WITHOUT_DYNOS.format(listen=listen, hosts=hosts, app=route.app))
+            parts.append(APP_WITHOUT_DYNOS.format(listen=listen, hosts=hosts, app=route.app, common=common))
     parts.append("}\n")
     return "".join(parts)

@@ -21,6 +21,8 @@ from seaway.host import (
     read_pid,
     stop_leftover,
 )
+from seaway.logs import LogStore
+from seaway.router.accesslog import RouterLog
 from seaway.router.config import AppRoute, render_config
 
 
@@ -48,8 +50,11 @@ def worker_user() -> RunAs | None:
 
 
 class NginxRouter:
-    def __init__(self, directory: Path, host: str, port: int) -> None:
+    def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None) -> None:
+        """With `logs`, every request through the router writes a router line into its app's log."""
         self.directory, self.listen = directory, f"{host}:{port}"
+        self.access_log = RouterLog(logs, self.dyno_of) if logs is not None else None
+        self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
         self.conf = directory / "nginx.conf"
         self.binary = find_nginx()
         self.user = worker_user()
@@ -62,7 +67,8 @@ class NginxRouter:
 
     def _write_config(self) -> None:
         text = render_config(list(self._routes.values()), self.directory, self.listen,
-                             f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None)
+                             f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None,
+                             log_port=self.access_log.port if self.access_log else None)
         candidate = self.conf.with_suffix(".new")
         candidate.write_text(text)
         test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),
@@ -79,6 +85,8 @@ class NginxRouter:
             grant_traverse(self.directory / "tmp", self.user)
         # An nginx left by a daemon that was killed: stop it so the port is ours again.
         stop_leftover(read_pid(self.directory / "nginx.pid"), "nginx", signal.SIGTERM, timeout=5)
+        if self.access_log:
+            self.access_log.start()
         with self._lock:
             self._routes = {r.app: r for r in routes}
             self._write_config()
@@ -107,14 +115,22 @@ class NginxRouter:
             previous = dict(self._routes)
             if route is not None:
                 self._routes[route.app] = route
+                # Requests to the dynos of the route before still finish (and log) after the switch.
+                before = previous[route.app].dynos if route.app in previous else {}
+                self._dynos[route.app] = {**before, **route.dynos}
             if remove is not None:
                 self._routes.pop(remove, None)
+                self._dynos.pop(remove, None)
             try:
                 self._write_config()
             except RouterError:
                 self._routes = previous
                 raise
             self._reload()
+
+    def dyno_of(self, app: str, address: str) -> str:
+        """The dyno that served at `address` ("host:port") for `app`, or the address if it is not known."""
+        return self._dynos.get(app, {}).get(address, address)
 
     def _reload(self) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -124,6 +140,11 @@ class NginxRouter:
         self._wait_workers(old, timeout=15)
 
     def stop(self) -> None:
+        self._stop_nginx()
+        if self.access_log:
+            self.access_log.close()
+
+    def _stop_nginx(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
         self.process.send_signal(signal.SIGQUIT)  # graceful: finish in-flight requests

@@ -21,6 +21,7 @@ from seaway.store.models import (
     Build,
     ConfigVar,
     Domain,
+    Drain,
     FormationEntry,
     Release,
     Slug,
@@ -326,6 +327,30 @@ class Store:
             if row is None or row.app_id != app.id:
                 raise StoreError(f"{hostname} is not a domain of {app.name}; see `seaway domains -a {app.name}`.", 404)
             s.delete(row)
+
+    # -- log drains ------------------------------------------------------
+    def drains(self, app: App | None = None) -> list[Drain]:
+        """One app's drains, or every app's."""
+        with self.session() as s:
+            query = select(Drain).order_by(Drain.id)
+            return list(s.scalars(query.where(Drain.app_id == app.id) if app else query))
+
+    def add_drain(self, app: App, url: str, token: str) -> Drain:
+        with self.session() as s:
+            if s.scalar(select(Drain).where(Drain.app_id == app.id, Drain.url == url)) is not None:
+                raise StoreError(f"{app.name} already drains to {url}.", 409)
+            drain = Drain(app_id=app.id, url=url, token=token)
+            s.add(drain)
+            s.flush()
+            return drain
+
+    def remove_drain(self, app: App, url: str) -> Drain:
+        with self.session() as s:
+            drain = s.scalar(select(Drain).where(Drain.app_id == app.id, Drain.url == url))
+            if drain is None:
+                raise StoreError(f"{app.name} has no drain {url}; see `seaway drains -a {app.name}`.", 404)
+            s.delete(drain)
+            return drain
 
     # -- API tokens ------------------------------------------------------
     def add_token(self, token_sha256: str, description: str) -> None:

@@ -27,6 +27,7 @@ class App(Base):
     stop_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)
     release_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: one hour
     router_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: 30 s to the first byte
+    max_body_size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB; None: 100, 0: no limit
 
 
 class Slug(Base):
@@ -132,6 +133,18 @@ class BackupSchedule(Base):
     addon: Mapped[str] = mapped_column(String(100))
     at: Mapped[str] = mapped_column(String(5))  # HH:MM
     timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Drain(Base):
+    """Where an app's log lines are also sent (syslog over TCP or TLS, or HTTPS)."""
+
+    __tablename__ = "drains"
+    __table_args__ = (UniqueConstraint("app_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    token: Mapped[str] = mapped_column(String(64))  # identifies the drain to its receiver, like Heroku's d.UUID
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

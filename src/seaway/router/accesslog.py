@@ -1,0 +1,67 @@
+"""Receives nginx's per-request records (syslog over UDP on loopback) and writes them as router lines.
+
+UDP keeps nginx from ever waiting on the daemon: if the daemon falls behind, records are lost
+from the socket's buffer, not requests slowed.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+
+from seaway.logs import LogStore
+from seaway.router.logline import parse_record, syslog_message
+
+BATCH = 2000  # records written per wake-up at most
+
+
+class RouterLog:
+    def __init__(self, logs: LogStore, dyno_of: Callable[[str, str], str]) -> None:
+        self.logs, self.dyno_of = logs, dyno_of
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port: int = self.sock.getsockname()[1]
+        self._closing = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="router-log")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _receive(self) -> list[bytes]:
+        """What has arrived, waiting up to half a second for the first datagram."""
+        if not select.select([self.sock], [], [], 0.5)[0]:
+            return []
+        batch: list[bytes] = []
+        while len(batch) < BATCH:
+            try:
+                batch.append(self.sock.recv(65535))
+            except BlockingIOError:
+                break
+        return batch
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            try:
+                self.write(self._receive())
+            except Exception as error:  # a bad record must not stop router logging
+                print(f"seaway: router log: {error!r}", file=sys.stderr)
+
+    def write(self, datagrams: list[bytes]) -> None:
+        by_app: dict[str, list[str]] = defaultdict(list)
+        for datagram in datagrams:
+            record = parse_record(syslog_message(datagram), self.dyno_of)
+            if record is not None:
+                by_app[record.app].append(record.line)
+        for app, lines in by_app.items():
+            self.logs.write(app, "router", lines)
+
+    def close(self) -> None:
+        self._closing.set()
+        self._thread.join(2)
+        self.sock.close()

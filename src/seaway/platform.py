@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -22,6 +23,7 @@ from seaway.dynos.local import LocalBackend
 from seaway.home import prepare_home
 from seaway.host import app_user, remove_app_user
 from seaway.logs import LogStore
+from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.migrations.safety import ReleaseSafety
 from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_key
@@ -52,6 +54,7 @@ class Platform:
         prepare_home(settings)
         self.store = Store(settings.database_path)
         self.logs = LogStore(settings.logs_dir, settings.log_max_lines, settings.log_max_mb * 1024 * 1024)
+        self.drains = Drains(self.logs)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
@@ -89,6 +92,9 @@ class Platform:
         if self.postgres is not None:
             self.postgres.start()
         apps = self.store.apps()
+        names = {app.id: app.name for app in apps}
+        for drain in self.store.drains():
+            self.drains.open(names[drain.app_id], drain.url, drain.token)
         self.router.start([AppRoute(app.name) for app in apps])
         threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="backup-scheduler").start()
@@ -104,6 +110,7 @@ class Platform:
         self.router.stop()
         if self.postgres is not None:
             self.postgres.stop()
+        self.drains.close_all()
 
     # -- apps ------------------------------------------------------------------
     def create_app(self, name: str) -> dict[str, Any]:
@@ -159,10 +166,32 @@ class Platform:
                     drop_database(self.postgres_server().conninfo(), addon.details["role"], addon.details["database"])
             kept = self.pg.storage.archive_app(name, utcnow().strftime("%Y%m%dT%H%M%S"))
             self.store.destroy_app(name)
+            self.drains.close(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
             remove_app_user(name, granted=list(self.settings.slugs_dir.iterdir()))
         return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None}
+
+    # -- log drains ----------------------------------------------------------------
+    def drain_list(self, name: str) -> list[dict[str, Any]]:
+        status = self.drains.status(name)
+        return [status.get(d.url, {"url": d.url, "token": d.token}) | {"created_at": d.created_at.isoformat()}
+                for d in self.store.drains(self.store.app(name))]
+
+    def add_drain(self, name: str, url: str) -> dict[str, Any]:
+        try:
+            target = DrainTarget.parse(url)
+        except DrainError as error:
+            raise StoreError(str(error), 422) from error
+        drain = self.store.add_drain(self.store.app(name), target.url, f"d.{uuid.uuid4()}")
+        self.drains.open(name, drain.url, drain.token)
+        self.logs.append(name, "seaway", f"Drain {drain.url} added")
+        return {"url": drain.url, "token": drain.token}
+
+    def remove_drain(self, name: str, url: str) -> None:
+        drain = self.store.remove_drain(self.store.app(name), url.strip())
+        self.logs.append(name, "seaway", f"Drain {drain.url} removed")
+        self.drains.close(name, drain.url)
 
     # -- domains -------------------------------------------------------------------
     def domains(self, name: str) -> list[str]:

@@ -42,6 +42,10 @@ class Domain(BaseModel):
     hostname: str
 
 
+class DrainBody(BaseModel):
+    url: str
+
+
 class Rollback(BaseModel):
     version: int | None = None
 
@@ -116,6 +120,20 @@ def create_api(platform: Platform) -> FastAPI:
     @api.delete("/apps/{app}/domains/{hostname}", dependencies=auth)
     def remove_domain(app: str, hostname: str) -> list[str]:
         return platform.remove_domain(app, hostname)
+
+    @api.get("/apps/{app}/drains", dependencies=auth)
+    def drains(app: str) -> list[dict[str, Any]]:
+        """The app's drains with their delivery state: delivered, buffered, dropped, last error."""
+        return platform.drain_list(app)
+
+    @api.post("/apps/{app}/drains", dependencies=auth, status_code=201)
+    def add_drain(app: str, body: DrainBody) -> dict[str, Any]:
+        return platform.add_drain(app, body.url)
+
+    @api.delete("/apps/{app}/drains", dependencies=auth)
+    def remove_drain(app: str, url: str) -> dict[str, str]:
+        platform.remove_drain(app, url)
+        return {"removed": url}
 
     @api.get("/apps/{app}/settings", dependencies=auth)
     def app_settings(app: str) -> dict[str, Any]:

@@ -63,5 +63,6 @@ class RouterLog:
 
     def close(self) -> None:
         self._closing.set()
-        self._thread.join(2)
+        if self._thread.is_alive():
+            self._thread.join(2)
         self.sock.close()

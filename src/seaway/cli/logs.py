@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 import click
@@ -14,19 +15,29 @@ RESUME_WINDOW = 10_000  # at most this many lines written while the daemon was a
 
 
 class _Position:
-    """The stamp of the last line shown, and the lines shown with that stamp (a batch shares one)."""
+    """The stamp of the last line shown and the lines shown with it (a batch of lines shares a stamp).
+
+    After a reconnect the stream repeats from that stamp on: `resume()` makes those lines, as many
+    times as each was shown, be skipped once more; identical lines written together all show."""
 
     def __init__(self) -> None:
         self.stamp: str | None = None
-        self.shown: set[str] = set()
+        self.shown: Counter[str] = Counter()
+        self._repeats: Counter[str] = Counter()
+
+    def resume(self) -> None:
+        self._repeats = Counter(self.shown)
 
     def is_new(self, line: str) -> bool:
         stamp = line.partition(" ")[0]
-        if self.stamp is not None and (stamp < self.stamp or (stamp == self.stamp and line in self.shown)):
+        if self.stamp is not None and stamp < self.stamp:
+            return False
+        if stamp == self.stamp and self._repeats[line] > 0:
+            self._repeats[line] -= 1
             return False
         if stamp != self.stamp:
-            self.stamp, self.shown = stamp, set()
-        self.shown.add(line)
+            self.stamp, self.shown, self._repeats = stamp, Counter(), Counter()
+        self.shown[line] += 1
         return True
 
 
@@ -36,6 +47,7 @@ def follow_log(api: ApiClient, app: str, params: dict[str, Any]) -> None:
     away = False
     while True:
         ask = params if position.stamp is None else dict(params, since=position.stamp, num=RESUME_WINDOW)
+        position.resume()
         try:
             for line in api.stream("GET", f"/apps/{app}/logs", params=ask):
                 if away:

@@ -48,6 +48,7 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[bytes]:
         *complete, self._partial = (self._partial + data).split(b"\n")
+        complete = [line[:-1] if line.endswith(b"\r") else line for line in complete]
         lines = [piece for line in complete for piece in (split_long(line, self.limit) if len(line) > self.limit else (line,))]
         if len(self._partial) > self.limit:
             *full, self._partial = split_long(self._partial, self.limit)

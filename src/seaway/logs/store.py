@@ -23,6 +23,9 @@ from seaway.logs.query import LogQuery
 SEGMENTS = 10
 EVERYTHING = LogQuery()
 READ_SIZE = 4 << 20  # a follower reads at most this much at once
+# Characters that readers (str.splitlines, server-sent events, terminals) take as line ends: shown
+# escaped, so that one log line stays one line everywhere. A progress bar's "\r" becomes "\\r".
+LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 Listener = Callable[[str, list[str]], None]  # (app, formatted lines) after they are written
 
 
@@ -52,15 +55,25 @@ class _AppLog:
         self.file = open(path, "ab")
 
     def write(self, lines: list[str]) -> None:
-        while lines:
-            room = self.segment_lines - self.lines
-            if room <= 0 or self.file.tell() >= self.segment_bytes:
+        encoded = [(line + "\n").encode("utf-8", errors="replace") for line in lines]
+        start = 0
+        while start < len(encoded):
+            if self.lines >= self.segment_lines or self.file.tell() >= self.segment_bytes:
                 self._next_segment()
-                continue
-            batch, lines = lines[:room], lines[room:]
-            self.file.write("".join(line + "\n" for line in batch).encode("utf-8", errors="replace"))
-            self.lines += len(batch)
+            end = self._fitting(encoded, start)
+            self.file.write(b"".join(encoded[start:end]))
+            self.lines += end - start
+            start = end
         self.file.flush()
+
+    def _fitting(self, encoded: list[bytes], start: int) -> int:
+        """Where the run of lines from `start` that fits in the current segment ends (at least one line)."""
+        end, size = start + 1, len(encoded[start])
+        room, lines_left = self.segment_bytes - self.file.tell(), self.segment_lines - self.lines
+        while end < len(encoded) and end - start < lines_left and size + len(encoded[end]) <= room:
+            size += len(encoded[end])
+            end += 1
+        return end
 
     def _next_segment(self) -> None:
         self.file.close()
@@ -126,7 +139,7 @@ class LogStore:
         if not messages:
             return
         stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
-        lines = [f"{stamp} {source}: {message}" for message in messages]
+        lines = [f"{stamp} {source}: {message.translate(LINE_BREAKS)}" for message in messages]
         log = self._log(app)
         with log.lock:
             log.write(lines)
@@ -146,7 +159,7 @@ class LogStore:
             return []
         for path in reversed(self._segments(app)):
             try:
-                with open(path, encoding="utf-8", errors="replace") as f:
+                with open(path, encoding="utf-8", errors="replace", newline="\n") as f:
                     matching = [line.rstrip("\n") for line in f if query.matches(line.rstrip("\n"))]
             except FileNotFoundError:  # rotated away while we read
                 continue
@@ -200,19 +213,30 @@ class _SegmentReader:
         self._partial = b""
 
     def read(self) -> list[str]:
-        numbers = segment_numbers(self.folder)  # listed before reading: see below
-        later = [n for n in numbers if n > self.number]
-        data = self._read_current()
-        if data is None:  # rotated away before we got to the end of it: go on from the oldest left
-            if later:
-                self.number, self.position, self._partial = later[0], 0, b""
-            return []
-        *complete, self._partial = (self._partial + data).split(b"\n")
-        if later and len(data) < READ_SIZE:
+        """Whatever was written since the last read, across as many segments as it spans."""
+        lines: list[str] = []
+        while True:
+            numbers = segment_numbers(self.folder)  # listed before reading: see below
+            later = [n for n in numbers if n > self.number]
+            data = self._read_current()
+            if data is None:
+                if later:  # rotated away before we got to the end of it: go on from the oldest left
+                    self._move_to(later[0])
+                    continue
+                if numbers and numbers[-1] < self.number:  # the log was removed and begun anew
+                    self._move_to(numbers[0])
+                    continue
+                return lines
+            *complete, self._partial = (self._partial + data).split(b"\n")
+            lines += [line.decode("utf-8", errors="replace") for line in complete]
+            if not (later and len(data) < READ_SIZE):
+                return lines
             # At the end of a segment that had a newer one before we read: nothing more comes to it.
-            complete += [self._partial] if self._partial else []
-            self.number, self.position, self._partial = later[0], 0, b""
-        return [line.decode("utf-8", errors="replace") for line in complete]
+            lines += [self._partial.decode("utf-8", errors="replace")] if self._partial else []
+            self._move_to(later[0])
+
+    def _move_to(self, number: int) -> None:
+        self.number, self.position, self._partial = number, 0, b""
 
     def _read_current(self) -> bytes | None:
         try:

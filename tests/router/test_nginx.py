@@ -19,8 +19,8 @@ from seaway.router import AppRoute, NginxRouter, RouterError
 
 pytestmark = pytest.mark.timeout(60)
 
-NO_SUCH_APP = ("No such app: nothing on this Seaway router is named {host}.\n"
-               "Run `seaway apps` to see your apps; their URLs are APP.localhost.\n")
+NO_SUCH_APP = ("<!doctype html><title>No such app</title><h1>No such app</h1><p>Nothing on this Seaway router is "
+               "named {host}. Run <code>seaway apps</code> to see your apps; their URLs are APP.localhost.</p>\n")
 
 
 def get(port: int, host: str, path: str = "/") -> tuple[int, str]:
@@ -141,7 +141,7 @@ def test_route_started_with(make_router, port: int, backend: Backend):
     assert get(port, "myapp.localhost") == (200, "hello from the backend\n")
     status, body = get(port, "idle.localhost")
     assert status == 503
-    assert body == "idle has no web dynos running. Deploy it with `seaway deploy`, or check `seaway ps -a idle`.\n"
+    assert "idle has no web dynos running (H14). Deploy it with <code>seaway deploy</code>" in body
 
 
 def test_app_without_dynos_gets_503(router: NginxRouter, port: int):

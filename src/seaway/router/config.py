@@ -65,6 +65,12 @@ http {{
         '$proxy_add_x_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
         '$request_time\t$status\t$bytes_sent\t$scheme';
 
+    # The Host header, safe to show in an HTML page (a hostname has no markup characters).
+    map $host $seaway_safe_host {{
+        default "that host";
+        "~^[A-Za-z0-9.-]+$" $host;
+    }}
+
     proxy_http_version 1.1;
     proxy_set_header Host $host;
     proxy_set_header Upgrade $http_upgrade;
@@ -84,8 +90,8 @@ http {{
         set $seaway_app "";  # declares the variables the log format uses; this server logs nothing
         set $seaway_code "";
         location / {{
-            default_type text/plain;
-            return 404 "No such app: nothing on this Seaway router is named $host.\\nRun `seaway apps` to see your apps; their URLs are APP.{domain}.\\n";
+            default_type text/html;
+            return 404 "<!doctype html><title>No such app</title><h1>No such app</h1><p>Nothing on this Seaway router is named $seaway_safe_host. Run <code>seaway apps</code> to see your apps; their URLs are APP.{domain}.</p>\\n";
         }}
     }}
 """
@@ -137,8 +143,8 @@ APP_WITHOUT_DYNOS = """
 {common}
         location / {{
             set $seaway_code H14;
-            default_type text/plain;
-            return 503 "{app} has no web dynos running. Deploy it with `seaway deploy`, or check `seaway ps -a {app}`.\\n";
+            default_type text/html;
+            return 503 "<!doctype html><title>No web dynos</title><h1>No web dynos running</h1><p>{app} has no web dynos running (H14). Deploy it with <code>seaway deploy</code>, or check <code>seaway ps -a {app}</code>.</p>\\n";
         }}
     }}
 """

@@ -49,9 +49,11 @@ class DrainTarget:
             raise DrainError(f"Cannot drain to {url!r}: use syslog://HOST:PORT (TCP), syslog+tls://HOST:PORT "
                              "or https://HOST/PATH.")
         try:
-            port = parts.port or SCHEMES[parts.scheme]
+            port = SCHEMES[parts.scheme] if parts.port is None else parts.port
         except ValueError:
-            raise DrainError(f"Cannot drain to {url!r}: the port is not a number from 1 to 65535.") from None
+            port = 0
+        if not 1 <= port <= 65535:
+            raise DrainError(f"Cannot drain to {url!r}: the port is not a number from 1 to 65535.")
         if not parts.hostname:
             raise DrainError(f"Cannot drain to {url!r}: it names no host. Example: syslog+tls://logs.example.com:6514")
         return cls(url.strip(), parts.scheme, parts.hostname, port)
@@ -129,7 +131,7 @@ class DrainWorker:
         self.transport = _Syslog(self.target) if self.target.scheme.startswith("syslog") else _Https(self.target)
         self.buffer: deque[str] = deque()
         self.capacity = capacity
-        self.delivered = self.dropped = 0
+        self.delivered = self.dropped = self._in_flight = 0
         self.state, self.last_error, self.last_delivery = "ok", "", ""
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -141,11 +143,15 @@ class DrainWorker:
         """Take lines to deliver; never waits. When the buffer is full the oldest lines go."""
         with self._lock:
             self.buffer.extend(lines)
-            excess = len(self.buffer) - self.capacity
-            for _ in range(max(excess, 0)):
-                self.buffer.popleft()
-            self.dropped += max(excess, 0)
+            self._drop_oldest()
         self._wake.set()
+
+    def _drop_oldest(self) -> None:
+        """Callers hold the lock."""
+        excess = len(self.buffer) - self.capacity
+        for _ in range(max(excess, 0)):
+            self.buffer.popleft()
+        self.dropped += max(excess, 0)
 
     def _run(self) -> None:
         retry = FIRST_RETRY
@@ -154,7 +160,8 @@ class DrainWorker:
             self._wake.clear()
             while not self._closing.is_set():
                 with self._lock:
-                    batch = list(self.buffer)[:BATCH]
+                    batch = [self.buffer.popleft() for _ in range(min(BATCH, len(self.buffer)))]
+                    self._in_flight = len(batch)
                 if not batch:
                     break
                 if not self._deliver(batch):
@@ -164,43 +171,47 @@ class DrainWorker:
                 retry = FIRST_RETRY
 
     def _deliver(self, batch: list[str]) -> bool:
+        """Send a batch taken from the buffer; on failure it goes back to the front (the oldest may go)."""
         try:
             self.transport.send(self.app, batch, self.token)
         except Exception as error:  # any failure of the receiver: keep the lines, retry later
+            with self._lock:
+                self.buffer.extendleft(reversed(batch))
+                self._in_flight = 0
+                self._drop_oldest()
             self._failed(f"{type(error).__name__}: {error}")
             return False
         with self._lock:
-            for _ in range(min(len(batch), len(self.buffer))):
-                self.buffer.popleft()
+            self._in_flight = 0
             self.delivered += len(batch)
             recovered = self.state != "ok"
             self.state, self.last_delivery = "ok", datetime.now(timezone.utc).isoformat(timespec="seconds")
-        if recovered:
+        if recovered and not self._closing.is_set():
             self.report(self.app, f"Drain {self.target.url} is delivering again ({self.dropped} lines dropped so far)")
         return True
 
     def _failed(self, error: str) -> None:
         first = self.state == "ok"
         self.state, self.last_error = "retrying", error
-        if first:  # once per outage, not once per retry
+        if first and not self._closing.is_set():  # once per outage, not once per retry
             self.report(self.app, f"Error L10: drain {self.target.url} cannot take lines ({error}); "
                                   f"retrying, keeping the newest {self.capacity} lines meanwhile")
 
     def status(self) -> dict[str, Any]:
         with self._lock:
             return {"url": self.target.url, "token": self.token, "state": self.state, "delivered": self.delivered,
-                    "buffered": len(self.buffer), "dropped": self.dropped, "last_error": self.last_error,
+                    "buffered": len(self.buffer) + self._in_flight, "dropped": self.dropped, "last_error": self.last_error,
                     "last_delivery": self.last_delivery}
 
     def close(self, timeout: float = 2.0) -> None:
         """Stop, after a last try at what is buffered (bounded by `timeout`)."""
         deadline = time.monotonic() + timeout
-        while self.buffer and self.state == "ok" and time.monotonic() < deadline:
+        while (self.buffer or self._in_flight) and self.state == "ok" and time.monotonic() < deadline:
             self._wake.set()
             time.sleep(0.05)
         self._closing.set()
         self._wake.set()
-        self._thread.join(timeout)
+        self._thread.join(max(0.0, deadline - time.monotonic()))
         self.transport.close()
 
 

@@ -49,13 +49,17 @@ class RouterLog:
         while not self._closing.is_set():
             try:
                 self.write(self._receive())
-            except Exception as error:  # a bad record must not stop router logging
+            except Exception as error:  # never let router logging stop
                 print(f"seaway: router log: {error!r}", file=sys.stderr)
 
     def write(self, datagrams: list[bytes]) -> None:
         by_app: dict[str, list[str]] = defaultdict(list)
         for datagram in datagrams:
-            record = parse_record(syslog_message(datagram), self.dyno_of)
+            try:
+                record = parse_record(syslog_message(datagram), self.dyno_of)
+            except Exception as error:  # one bad record must not cost the others in the batch
+                print(f"seaway: router log: {error!r} in {datagram[:200]!r}", file=sys.stderr)
+                continue
             if record is not None:
                 by_app[record.app].append(record.line)
         for app, lines in by_app.items():

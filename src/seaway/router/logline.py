@@ -32,7 +32,7 @@ def _last(value: str) -> str:
 def _ms(seconds: str) -> str:
     try:
         return f"{round(float(_last(seconds)) * 1000)}ms"
-    except ValueError:  # "-": never got that far
+    except (ValueError, OverflowError):  # "-": never got that far
         return ""
 
 

@@ -89,6 +89,7 @@ class NginxRouter:
             self.access_log.start()
         with self._lock:
             self._routes = {r.app: r for r in routes}
+            self._dynos = {r.app: dict(r.dynos) for r in routes}
             self._write_config()
             log = open(self.directory / "nginx.out", "ab")
             self.process = subprocess.Popen(self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,

@@ -12,18 +12,25 @@ Each app is loaded by wrk (`wrk --latency -t2 -cN -dDs`, GET /) on these targets
 - minimal: a hand-written nginx reverse proxy (same binary, same worker_processes, upstream
   keepalive 16, HTTP/1.1 with `Connection ""` to the dyno, access_log off, nginx's default client
   keep-alive), started in its own temp folder and stopped at the end;
-- minimal, client keep-alive off (diagnostic): the same with `keepalive_timeout 0`, as Seaway's router
-  has had it since issue 3. It splits the router's gap into "client keep-alive" and "the rest".
+- router-ka-on (diagnostic): a copy of Seaway's generated nginx.conf, word for word except its port,
+  folder and `keepalive_timeout 75s` (Seaway's has `keepalive_timeout 0` since issue 3), run as
+  another nginx; its per-request records go to the same daemon;
+- router-ka-on-nolog (diagnostic): the same copy with `access_log off` everywhere.
+  These two split the router's gap into client keep-alive off, router logging, and the rest.
 Targets are interleaved within each round (the starting target rotates from round to round), so
 the machine's noise hits them all alike; a short warm-up run per target comes first. The medians
-over rounds are compared: router / direct (target >= 0.9x) and router / minimal (target >= 0.95x).
+over rounds are compared: router / direct (target >= 0.9x) and router / minimal (target >= 0.95x),
+with minimal / direct as the ceiling any nginx in front reaches on this machine. The daemon's CPU
+time is taken around each run: it receives the router's per-request records and writes log lines.
 The output is a Markdown section ready for bench/RESULTS.md, with the raw per-round figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
+import os
 import re
 import shlex
 import shutil
@@ -58,12 +65,13 @@ APP_SPECS = [
     App("wsgi", APPS / "wsgi_basic", "gunicorn, 1 sync worker", "basic VERSION="),
     App("uvicorn", BENCH_APPS / "uvicorn_hello", "uvicorn, 1 worker", "hello from uvicorn"),
 ]
-TARGETS = ["direct", "router", "minimal", "minimal-ka-off"]
+TARGETS = ["direct", "router", "minimal", "router-ka-on", "router-ka-on-nolog"]
 TARGET_LABELS = {
     "direct": "direct to the dyno",
     "router": "Seaway router",
     "minimal": "minimal nginx proxy",
-    "minimal-ka-off": "minimal nginx, client keep-alive off (diagnostic)",
+    "router-ka-on": "Seaway's config, client keep-alive on (diagnostic)",
+    "router-ka-on-nolog": "Seaway's config, client keep-alive on, access_log off (diagnostic)",
 }
 
 
@@ -75,6 +83,7 @@ class WrkResult:
     requests: int
     socket_errors: int
     non_2xx_3xx: int
+    daemon_cpu_s: float = 0.0  # CPU the Seaway daemon used during the run (it writes the router's log lines)
 
 
 # --- wrk -------------------------------------------------------------------------------------------
@@ -124,7 +133,7 @@ def run_wrk(url: str, host: str, connections: int, seconds: int) -> WrkResult:
 def dyno_address(conf: str, app: str) -> tuple[str, int]:
     """The one web dyno of `app`: the only server of its upstream in Seaway's nginx.conf."""
     key = app.replace("-", "_")
-    block = re.search(rf"upstream\s+\S*{re.escape(key)}\s*\{{([^}}]*)\}}", conf)
+    block = re.search(rf"upstream\s+(?:\S*_)?{re.escape(key)}\s*\{{([^}}]*)\}}", conf)
     if not block:
         raise RuntimeError(f"no upstream for {app} in Seaway's nginx.conf:\n{conf}")
     servers = re.findall(r"^\s*server\s+([\d.]+):(\d+)", block.group(1), re.MULTILINE)
@@ -133,13 +142,29 @@ def dyno_address(conf: str, app: str) -> tuple[str, int]:
     return servers[0][0], int(servers[0][1])
 
 
+def directives(conf: str, name: str) -> list[str]:
+    """The distinct values of `name ...;` in nginx.conf, in order (port numbers as PORT)."""
+    values = (re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", v.strip())
+              for v in re.findall(rf"^\s*{name}\s+([^;]*);", conf, re.MULTILINE))
+    return list(dict.fromkeys(values))
+
+
 def directive(conf: str, name: str) -> str | None:
     """The value of the first `name ...;` in nginx.conf (None if absent)."""
     match = re.search(rf"^\s*{name}\s+([^;]*);", conf, re.MULTILINE)
     return match.group(1).strip() if match else None
 
 
-# --- the minimal nginx proxy -------------------------------------------------------------------------
+def describe_router(conf: str) -> str:
+    """The settings of Seaway's nginx.conf that matter here, for the report."""
+    keepalive = directives(conf, "keepalive_timeout") or ["(nginx's default, 75s)"]
+    access_log = directives(conf, "access_log") or ["(nginx's default)"]
+    return (f"`worker_processes {directive(conf, 'worker_processes')}`, "
+            + ", ".join(f"`keepalive_timeout {v}`" for v in keepalive) + ", "
+            + ", ".join(f"`access_log {v}`" for v in access_log))
+
+
+# --- nginx servers of the bench's own -------------------------------------------------------------------
 
 MINIMAL_HEAD = """\
 daemon off;
@@ -161,23 +186,14 @@ http {{
 """
 
 MINIMAL_APP = """
-    upstream {name} {{
+    upstream bench_{app} {{
         server {host}:{port};
         keepalive 16;
     }}
     server {{
         listen 127.0.0.1:{listen};
         location / {{
-            proxy_pass http://{name};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-    }}
-    server {{
-        listen 127.0.0.1:{listen_ka_off};
-        keepalive_timeout 0;
-        location / {{
-            proxy_pass http://{name};
+            proxy_pass http://bench_{app};
             proxy_http_version 1.1;
             proxy_set_header Connection "";
         }}
@@ -185,35 +201,47 @@ MINIMAL_APP = """
 """
 
 
-class MinimalProxy:
-    """A hand-written nginx reverse proxy in its own folder: one port per app, plus one with keep-alive off."""
+def minimal_conf(directory: Path, seaway_conf: str, dynos: dict[str, tuple[str, int]],
+                 ports: dict[str, int]) -> str:
+    """A hand-written reverse proxy: one port per app, Seaway's worker_processes (and worker user)."""
+    user = directive(seaway_conf, "user")
+    parts = [MINIMAL_HEAD.format(dir=directory, workers=directive(seaway_conf, "worker_processes") or "1",
+                                 user=f"user {user};" if user else "")]
+    for app, (host, port) in dynos.items():
+        parts.append(MINIMAL_APP.format(app=app.replace("-", "_"), host=host, port=port, listen=ports[app]))
+    parts.append("}\n")
+    return "".join(parts)
 
-    def __init__(self, directory: Path, workers: str, user: str | None) -> None:
-        self.directory, self.workers, self.user = directory, workers, user
-        self.ports: dict[str, tuple[int, int]] = {}  # app -> (port, port with client keep-alive off)
+
+def router_copy_conf(directory: Path, seaway_conf: str, router_dir: Path, router_port: int, port: int,
+                     log: bool) -> str:
+    """Seaway's generated nginx.conf, word for word, but on `port`, in `directory`, with client keep-alive on
+    (and without any access log unless `log`)."""
+    conf = seaway_conf.replace(str(router_dir), str(directory))
+    conf = re.sub(rf"(listen\s+\S*?):{router_port}\b", rf"\g<1>:{port}", conf)
+    conf = re.sub(r"keepalive_timeout\s+[^;]*;", "keepalive_timeout 75s;", conf)
+    if not log:
+        conf = re.sub(r"access_log\s+[^;]*;", "access_log off;", conf)
+    return conf
+
+
+class Nginx:
+    """An nginx of the bench's own, in its own folder, with the machine's nginx binary."""
+
+    def __init__(self, directory: Path, conf: str, ports: list[int]) -> None:
+        self.directory, self.conf, self.ports = directory, conf, ports
         self.process: subprocess.Popen[bytes] | None = None
 
-    def render(self, dynos: dict[str, tuple[str, int]]) -> str:
-        parts = [MINIMAL_HEAD.format(dir=self.directory, workers=self.workers,
-                                     user=f"user {self.user};" if self.user else "")]
-        for app, (host, port) in dynos.items():
-            self.ports[app] = (free_port(), free_port())
-            parts.append(MINIMAL_APP.format(name=f"bench_{app}", host=host, port=port, listen=self.ports[app][0],
-                                            listen_ka_off=self.ports[app][1]))
-        parts.append("}\n")
-        return "".join(parts)
-
-    def start(self, dynos: dict[str, tuple[str, int]]) -> None:
+    def start(self) -> None:
         (self.directory / "tmp").mkdir(parents=True, exist_ok=True)
         conf = self.directory / "nginx.conf"
-        conf.write_text(self.render(dynos))
+        conf.write_text(self.conf)
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        log = open(self.directory / "nginx.out", "ab")
-        self.process = subprocess.Popen([binary, "-p", str(self.directory), "-c", str(conf),
-                                         "-e", str(self.directory / "error.log")],
-                                        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-        log.close()
-        for port in (p for pair in self.ports.values() for p in pair):
+        with open(self.directory / "nginx.out", "ab") as log:
+            self.process = subprocess.Popen([binary, "-p", str(self.directory), "-c", str(conf),
+                                             "-e", str(self.directory / "error.log")],
+                                            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        for port in self.ports:
             self._wait_listening(port)
 
     def _wait_listening(self, port: int, timeout: float = 10) -> None:
@@ -221,19 +249,19 @@ class MinimalProxy:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"minimal nginx exited {self.process.returncode}: "
+                raise RuntimeError(f"nginx in {self.directory} exited {self.process.returncode}: "
                                    f"{(self.directory / 'nginx.out').read_text(errors='replace')}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError(f"minimal nginx does not listen on {port} after {timeout}s")
+        raise RuntimeError(f"nginx in {self.directory} does not listen on {port} after {timeout}s")
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGQUIT)
+        self.process.send_signal(signal.SIGQUIT)  # graceful
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
@@ -251,13 +279,26 @@ def deploy(daemon: Daemon, app: App, work: Path) -> None:
     daemon.cli("deploy", cwd=source)
 
 
-def target_urls(app: str, dyno: tuple[str, int], router_port: int, proxy: MinimalProxy) -> dict[str, str]:
-    return {
-        "direct": f"http://{dyno[0]}:{dyno[1]}/",
-        "router": f"http://127.0.0.1:{router_port}/",
-        "minimal": f"http://127.0.0.1:{proxy.ports[app][0]}/",
-        "minimal-ka-off": f"http://127.0.0.1:{proxy.ports[app][1]}/",
-    }
+def own_proxies(daemon: Daemon, work: Path, seaway_conf: str,
+                dynos: dict[str, tuple[str, int]]) -> tuple[list[Nginx], dict[str, dict[str, str]]]:
+    """The minimal proxy and the two copies of Seaway's router (not started yet), and every target's URL."""
+    minimal_ports = {app: free_port() for app in dynos}
+    minimal_dir = work / "minimal-nginx"
+    proxies = [Nginx(minimal_dir, minimal_conf(minimal_dir, seaway_conf, dynos, minimal_ports),
+                     list(minimal_ports.values()))]
+    copy_ports = {}
+    for target, log in (("router-ka-on", True), ("router-ka-on-nolog", False)):
+        copy_ports[target] = free_port()
+        folder = work / f"{target}-nginx"
+        conf = router_copy_conf(folder, seaway_conf, daemon.home / "router", daemon.router_port, copy_ports[target], log)
+        proxies.append(Nginx(folder, conf, [copy_ports[target]]))
+    urls = {app: {
+        "direct": f"http://{host}:{port}/",
+        "router": f"http://127.0.0.1:{daemon.router_port}/",
+        "minimal": f"http://127.0.0.1:{minimal_ports[app]}/",
+        **{target: f"http://127.0.0.1:{copy_port}/" for target, copy_port in copy_ports.items()},
+    } for app, (host, port) in dynos.items()}
+    return proxies, urls
 
 
 def check_answers(urls: dict[str, str], host: str, body: str) -> None:
@@ -271,7 +312,15 @@ def check_answers(urls: dict[str, str], host: str, body: str) -> None:
 Results = dict[tuple[str, str], list[WrkResult]]  # (app, target) -> one result per round
 
 
-def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, duration: int, connections: int) -> Results:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, duration: int, connections: int,
+            daemon_pid: int) -> Results:
+    """A warm-up run per target, then `rounds` rounds of every app's targets back to back."""
     for app in apps:
         for target in TARGETS:
             run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, WARMUP_SECONDS)
@@ -280,11 +329,14 @@ def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, durat
         order = TARGETS[round_ % len(TARGETS):] + TARGETS[:round_ % len(TARGETS)]
         for app in apps:
             for target in order:
+                cpu_before = cpu_seconds(daemon_pid)
                 result = run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, duration)
+                result = dataclasses.replace(result, daemon_cpu_s=cpu_seconds(daemon_pid) - cpu_before)
                 results[(app.name, target)].append(result)
-                print(f"  round {round_ + 1} {app.name:<8} {target:<15} {result.rps:>9.0f} req/s  "
+                print(f"  round {round_ + 1} {app.name:<8} {target:<18} {result.rps:>9.0f} req/s  "
                       f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
-                      f"errors {result.socket_errors} non-2xx/3xx {result.non_2xx_3xx}", file=sys.stderr, flush=True)
+                      f"errors {result.socket_errors} non-2xx/3xx {result.non_2xx_3xx}  "
+                      f"daemon CPU {result.daemon_cpu_s:.1f} s", file=sys.stderr, flush=True)
     return results
 
 
@@ -303,8 +355,8 @@ def ratio_line(results: Results, app: str, over: str, under: str, goal: float | 
 
 
 def summary_table(apps: list[App], results: Results) -> list[str]:
-    lines = ["| App | Target | req/s (median) | p50 | p99 | socket errors | non-2xx/3xx | req/s per round |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| App | Target | req/s (median) | p50 | p99 | socket errors | non-2xx/3xx | daemon CPU | req/s per round |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for app in apps:
         for target in TARGETS:
             runs = results[(app.name, target)]
@@ -312,20 +364,22 @@ def summary_table(apps: list[App], results: Results) -> list[str]:
                 f"| {app.name} | {TARGET_LABELS[target]} | {statistics.median(r.rps for r in runs):,.0f} "
                 f"| {statistics.median(r.p50_ms for r in runs):.2f} ms | {statistics.median(r.p99_ms for r in runs):.2f} ms "
                 f"| {sum(r.socket_errors for r in runs)} | {sum(r.non_2xx_3xx for r in runs)} "
+                f"| {statistics.median(r.daemon_cpu_s for r in runs):.1f} s "
                 f"| {', '.join(f'{r.rps:,.0f}' for r in runs)} |")
     return lines
 
 
 def raw_table(apps: list[App], results: Results) -> list[str]:
-    lines = ["| Round | App | Target | req/s | p50 | p99 | requests | socket errors | non-2xx/3xx |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| Round | App | Target | req/s | p50 | p99 | requests | socket errors | non-2xx/3xx | daemon CPU |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     rounds = len(results[(apps[0].name, TARGETS[0])])
     for round_ in range(rounds):
         for app in apps:
             for target in TARGETS:
                 r = results[(app.name, target)][round_]
                 lines.append(f"| {round_ + 1} | {app.name} | {target} | {r.rps:,.0f} | {r.p50_ms:.2f} ms "
-                             f"| {r.p99_ms:.2f} ms | {r.requests} | {r.socket_errors} | {r.non_2xx_3xx} |")
+                             f"| {r.p99_ms:.2f} ms | {r.requests} | {r.socket_errors} | {r.non_2xx_3xx} "
+                             f"| {r.daemon_cpu_s:.1f} s |")
     return lines
 
 
@@ -342,11 +396,13 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
         "One web dyno of one worker per app, all on this machine: "
         + "; ".join(f"`{a.name}` = {a.server}" for a in apps) + f". Load: `{wrk_line}` (GET /), "
         f"{args.rounds} round(s) of {args.duration} s per target, targets interleaved, median over rounds. "
-        f"Seaway's router as generated: `worker_processes {directive(seaway_conf, 'worker_processes')}`, "
-        f"`keepalive_timeout {directive(seaway_conf, 'keepalive_timeout') or '(nginx default, 75s)'}`, "
-        f"`access_log {directive(seaway_conf, 'access_log') or '(nginx default)'}`. The minimal proxy has the same "
+        f"Seaway's router as generated: {describe_router(seaway_conf)}. The minimal proxy has the same "
         "worker_processes, upstream `keepalive 16`, `proxy_http_version 1.1`, `Connection \"\"`, access_log off "
-        "and nginx's default client keep-alive.",
+        "and nginx's default client keep-alive. `router-ka-on` is another nginx running a copy of Seaway's generated "
+        "config with only its port, folder and `keepalive_timeout 75s` changed (its records go to the same daemon); "
+        "`router-ka-on-nolog` is the same copy with `access_log off`. "
+        "Daemon CPU: CPU seconds the Seaway daemon used during a run (it turns the router's records into log lines). "
+        f"This machine has {os.cpu_count()} cores, shared by wrk, nginx, the dyno and the daemon.",
         "",
         *summary_table(apps, results),
         "",
@@ -355,8 +411,11 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
     ]
     for app in apps:
         lines.append(ratio_line(results, app.name, "router", "direct", 0.90))
+        lines.append(ratio_line(results, app.name, "minimal", "direct", None))
         lines.append(ratio_line(results, app.name, "router", "minimal", 0.95))
-        lines.append(ratio_line(results, app.name, "router", "minimal-ka-off", None))
+        lines.append(ratio_line(results, app.name, "router", "router-ka-on", None))  # cost of keep-alive off
+        lines.append(ratio_line(results, app.name, "router-ka-on", "router-ka-on-nolog", None))  # cost of logging
+        lines.append(ratio_line(results, app.name, "router-ka-on-nolog", "minimal", None))  # the rest
     lines += ["", "Raw figures (within a round, each app's targets ran back to back; the first target rotates "
               "from round to round):",
               "", *raw_table(apps, results), ""]
@@ -381,24 +440,25 @@ def main() -> None:
         sys.exit(2)
     work = Path(tempfile.mkdtemp(prefix="seaway-router-bench-"))
     daemon = Daemon(work / "home", boot_timeout=60)  # SEAWAY_WEB_CONCURRENCY=1: one worker per dyno
-    proxy: MinimalProxy | None = None
-    daemon.start()
+    proxies: list[Nginx] = []
     try:
+        daemon.start()
         for app in APP_SPECS:
             deploy(daemon, app, work)
         seaway_conf = (daemon.home / "router" / "nginx.conf").read_text()
         dynos = {app.name: dyno_address(seaway_conf, app.name) for app in APP_SPECS}
-        proxy = MinimalProxy(work / "minimal-nginx", directive(seaway_conf, "worker_processes") or "1",
-                             directive(seaway_conf, "user"))
-        proxy.start(dynos)
-        urls = {app.name: target_urls(app.name, dynos[app.name], daemon.router_port, proxy) for app in APP_SPECS}
+        proxies, urls = own_proxies(daemon, work, seaway_conf, dynos)
+        for proxy in proxies:
+            proxy.start()
         for app in APP_SPECS:
             check_answers(urls[app.name], f"{app.name}.localhost", app.body)
-        results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections)
+        assert daemon.process is not None
+        results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections, daemon.process.pid)
     finally:
-        if proxy is not None:
+        for proxy in proxies:
             proxy.stop()
-        daemon.stop()
+        if daemon.process is not None:
+            daemon.stop()
         remove_tree(work)
     print(report(args, APP_SPECS, results, seaway_conf))
     sys.stdout.flush()

@@ -12,11 +12,10 @@ Each app is loaded by wrk (`wrk --latency -t2 -cN -dDs`, GET /) on these targets
 - minimal: a hand-written nginx reverse proxy (same binary, same worker_processes, upstream
   keepalive 16, HTTP/1.1 with `Connection ""` to the dyno, access_log off, nginx's default client
   keep-alive), started in its own temp folder and stopped at the end;
-- router-ka-on (diagnostic): a copy of Seaway's generated nginx.conf, word for word except its port,
-  folder and `keepalive_timeout 75s` (Seaway's has `keepalive_timeout 0` since issue 3), run as
-  another nginx; its per-request records go to the same daemon;
-- router-ka-on-nolog (diagnostic): the same copy with `access_log off` everywhere.
-  These two split the router's gap into client keep-alive off, router logging, and the rest.
+- minimal-headers (diagnostic): the minimal proxy, also sending the headers Heroku's router sends
+  (Host, X-Forwarded-For/Proto/Port, X-Request-ID, X-Request-Start): what those cost the app;
+- router-nolog (diagnostic): a copy of Seaway's generated nginx.conf, word for word except its
+  port, folder and `access_log off`, run as another nginx: what router logging costs.
 Targets are interleaved within each round (the starting target rotates from round to round), so
 the machine's noise hits them all alike; a short warm-up run per target comes first. The medians
 over rounds are compared: router / direct (target >= 0.9x) and router / minimal (target >= 0.95x),
@@ -65,13 +64,13 @@ APP_SPECS = [
     App("wsgi", APPS / "wsgi_basic", "gunicorn, 1 sync worker", "basic VERSION="),
     App("uvicorn", BENCH_APPS / "uvicorn_hello", "uvicorn, 1 worker", "hello from uvicorn"),
 ]
-TARGETS = ["direct", "router", "minimal", "router-ka-on", "router-ka-on-nolog"]
+TARGETS = ["direct", "router", "minimal", "minimal-headers", "router-nolog"]
 TARGET_LABELS = {
     "direct": "direct to the dyno",
     "router": "Seaway router",
     "minimal": "minimal nginx proxy",
-    "router-ka-on": "Seaway's config, client keep-alive on (diagnostic)",
-    "router-ka-on-nolog": "Seaway's config, client keep-alive on, access_log off (diagnostic)",
+    "minimal-headers": "minimal proxy + Heroku's headers (diagnostic)",
+    "router-nolog": "Seaway's config, access_log off (diagnostic)",
 }
 
 
@@ -195,31 +194,38 @@ MINIMAL_APP = """
         location / {{
             proxy_pass http://bench_{app};
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection "";{headers}
         }}
     }}
 """
+HEROKU_HEADERS = """
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header X-Request-ID $request_id;
+            proxy_set_header X-Request-Start $msec;"""
 
 
 def minimal_conf(directory: Path, seaway_conf: str, dynos: dict[str, tuple[str, int]],
-                 ports: dict[str, int]) -> str:
+                 ports: dict[str, int], headers: str = "") -> str:
     """A hand-written reverse proxy: one port per app, Seaway's worker_processes (and worker user)."""
     user = directive(seaway_conf, "user")
     parts = [MINIMAL_HEAD.format(dir=directory, workers=directive(seaway_conf, "worker_processes") or "1",
                                  user=f"user {user};" if user else "")]
     for app, (host, port) in dynos.items():
-        parts.append(MINIMAL_APP.format(app=app.replace("-", "_"), host=host, port=port, listen=ports[app]))
+        parts.append(MINIMAL_APP.format(app=app.replace("-", "_"), host=host, port=port, listen=ports[app],
+                                        headers=headers))
     parts.append("}\n")
     return "".join(parts)
 
 
 def router_copy_conf(directory: Path, seaway_conf: str, router_dir: Path, router_port: int, port: int,
                      log: bool) -> str:
-    """Seaway's generated nginx.conf, word for word, but on `port`, in `directory`, with client keep-alive on
-    (and without any access log unless `log`)."""
+    """Seaway's generated nginx.conf, word for word, but on `port`, in `directory` (and without any access
+    log unless `log`)."""
     conf = seaway_conf.replace(str(router_dir), str(directory))
     conf = re.sub(rf"(listen\s+\S*?):{router_port}\b", rf"\g<1>:{port}", conf)
-    conf = re.sub(r"keepalive_timeout\s+[^;]*;", "keepalive_timeout 75s;", conf)
     if not log:
         conf = re.sub(r"access_log\s+[^;]*;", "access_log off;", conf)
     return conf
@@ -281,22 +287,23 @@ def deploy(daemon: Daemon, app: App, work: Path) -> None:
 
 def own_proxies(daemon: Daemon, work: Path, seaway_conf: str,
                 dynos: dict[str, tuple[str, int]]) -> tuple[list[Nginx], dict[str, dict[str, str]]]:
-    """The minimal proxy and the two copies of Seaway's router (not started yet), and every target's URL."""
-    minimal_ports = {app: free_port() for app in dynos}
-    minimal_dir = work / "minimal-nginx"
-    proxies = [Nginx(minimal_dir, minimal_conf(minimal_dir, seaway_conf, dynos, minimal_ports),
-                     list(minimal_ports.values()))]
-    copy_ports = {}
-    for target, log in (("router-ka-on", True), ("router-ka-on-nolog", False)):
-        copy_ports[target] = free_port()
+    """The minimal proxies and the copy of Seaway's router (not started yet), and every target's URL."""
+    proxies, ports = [], {}
+    for target, headers in (("minimal", ""), ("minimal-headers", HEROKU_HEADERS)):
+        ports[target] = {app: free_port() for app in dynos}
         folder = work / f"{target}-nginx"
-        conf = router_copy_conf(folder, seaway_conf, daemon.home / "router", daemon.router_port, copy_ports[target], log)
-        proxies.append(Nginx(folder, conf, [copy_ports[target]]))
+        proxies.append(Nginx(folder, minimal_conf(folder, seaway_conf, dynos, ports[target], headers),
+                             list(ports[target].values())))
+    copy_port = free_port()
+    folder = work / "router-nolog-nginx"
+    conf = router_copy_conf(folder, seaway_conf, daemon.home / "router", daemon.router_port, copy_port, log=False)
+    proxies.append(Nginx(folder, conf, [copy_port]))
     urls = {app: {
         "direct": f"http://{host}:{port}/",
         "router": f"http://127.0.0.1:{daemon.router_port}/",
-        "minimal": f"http://127.0.0.1:{minimal_ports[app]}/",
-        **{target: f"http://127.0.0.1:{copy_port}/" for target, copy_port in copy_ports.items()},
+        "minimal": f"http://127.0.0.1:{ports['minimal'][app]}/",
+        "minimal-headers": f"http://127.0.0.1:{ports['minimal-headers'][app]}/",
+        "router-nolog": f"http://127.0.0.1:{copy_port}/",
     } for app, (host, port) in dynos.items()}
     return proxies, urls
 
@@ -398,9 +405,10 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
         f"{args.rounds} round(s) of {args.duration} s per target, targets interleaved, median over rounds. "
         f"Seaway's router as generated: {describe_router(seaway_conf)}. The minimal proxy has the same "
         "worker_processes, upstream `keepalive 16`, `proxy_http_version 1.1`, `Connection \"\"`, access_log off "
-        "and nginx's default client keep-alive. `router-ka-on` is another nginx running a copy of Seaway's generated "
-        "config with only its port, folder and `keepalive_timeout 75s` changed (its records go to the same daemon); "
-        "`router-ka-on-nolog` is the same copy with `access_log off`. "
+        "and nginx's default client keep-alive. `minimal-headers` is the same proxy also sending the headers "
+        "Heroku's router sends (Host, X-Forwarded-For/Proto/Port, X-Request-ID, X-Request-Start); `router-nolog` "
+        "is another nginx running a copy of Seaway's generated config with only its port, folder and "
+        "`access_log off` changed. "
         "Daemon CPU: CPU seconds the Seaway daemon used during a run (it turns the router's records into log lines). "
         f"This machine has {os.cpu_count()} cores, shared by wrk, nginx, the dyno and the daemon.",
         "",
@@ -413,9 +421,9 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
         lines.append(ratio_line(results, app.name, "router", "direct", 0.90))
         lines.append(ratio_line(results, app.name, "minimal", "direct", None))
         lines.append(ratio_line(results, app.name, "router", "minimal", 0.95))
-        lines.append(ratio_line(results, app.name, "router", "router-ka-on", None))  # cost of keep-alive off
-        lines.append(ratio_line(results, app.name, "router-ka-on", "router-ka-on-nolog", None))  # cost of logging
-        lines.append(ratio_line(results, app.name, "router-ka-on-nolog", "minimal", None))  # the rest
+        lines.append(ratio_line(results, app.name, "minimal-headers", "minimal", None))  # what the headers cost the app
+        lines.append(ratio_line(results, app.name, "router", "minimal-headers", None))  # same headers, the rest
+        lines.append(ratio_line(results, app.name, "router", "router-nolog", None))  # cost of router logging
     lines += ["", "Raw figures (within a round, each app's targets ran back to back; the first target rotates "
               "from round to round):",
               "", *raw_table(apps, results), ""]

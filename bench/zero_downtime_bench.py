@@ -1,6 +1,6 @@
 """Failed requests during deploys, rollbacks and stop-then-start restarts; rollback-to-serving time.
 
-Run from the repository root:  .venv/bin/python -m bench.zero_downtime_bench [--cycles 20]
+Run from the repository root:  .venv/bin/python -m bench.zero_downtime_bench [--cycles 20] [--keepalive 75]
 
 A real daemon serves tests/apps/wsgi_basic (gunicorn, 2 workers) behind nginx. A bounded,
 constant load (4 client threads, keep-alive, ~10 ms pause between requests each) runs through the
@@ -77,10 +77,14 @@ def set_version(source: Path, version: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cycles", type=int, default=20)
-    cycles = parser.parse_args().cycles
+    parser.add_argument("--keepalive", type=int, default=75,
+                        help="SEAWAY_ROUTER_KEEPALIVE for the daemon (0: client keep-alive off)")
+    args = parser.parse_args()
+    cycles = args.cycles
     work = Path(tempfile.mkdtemp(prefix="seaway-zdt-"))
     daemon = Daemon(work / "home", boot_timeout=60)
     daemon.env["SEAWAY_WEB_CONCURRENCY"] = "2"
+    daemon.env["SEAWAY_ROUTER_KEEPALIVE"] = str(args.keepalive)
     daemon.start()
     try:
         source = copy_app("wsgi_basic", work)

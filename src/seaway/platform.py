@@ -59,7 +59,8 @@ class Platform:
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
                                  log_rate=settings.log_rate)
-        self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs)
+        self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
+                                  keepalive=settings.router_keepalive)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)

@@ -152,3 +152,8 @@ def test_nginx_check_can_fail(tmp_path: Path):
         "keepalive 16;", "keepalive;"
     )
     assert nginx_test(broken, tmp_path).returncode != 0
+
+
+def test_client_keepalive_is_configurable(tmp_path: Path):
+    assert "keepalive_timeout 75s;" in render_config([], tmp_path, LISTEN, None)
+    assert "keepalive_timeout 0s;" in render_config([], tmp_path, LISTEN, None, keepalive=0)

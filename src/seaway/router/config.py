@@ -36,7 +36,7 @@ events {{
 http {{
     access_log off;
     server_tokens off;
-    keepalive_timeout 0;
+    keepalive_timeout {keepalive}s;
     default_type application/octet-stream;
     client_body_temp_path {dir}/tmp/body;
     proxy_temp_path {dir}/tmp/proxy;
@@ -158,9 +158,12 @@ def _common(route: AppRoute, log_port: int | None) -> str:
 
 
 def render_config(routes: list[AppRoute], directory: Path, listen: str, user: str | None, workers: int = 2,
-                  log_port: int | None = None) -> str:
-    """The whole nginx.conf; with `log_port`, each request's record goes to that UDP port as syslog."""
-    parts = [HEAD.format(dir=directory, listen=listen, workers=workers, domain=LOCAL_DOMAIN,
+                  log_port: int | None = None, keepalive: int = 75) -> str:
+    """The whole nginx.conf; with `log_port`, each request's record goes to that UDP port as syslog.
+
+    Client keep-alive is faster, but a graceful reload (each deploy) closes idle connections, and a
+    request a client sends at that very moment is lost unless the client retries it (browsers do)."""
+    parts = [HEAD.format(dir=directory, listen=listen, workers=workers, domain=LOCAL_DOMAIN, keepalive=keepalive,
                          user=f"user {user};" if user else "")]
     for route in sorted(routes, key=lambda r: r.app):
         hosts, common = " ".join(route.hosts), _common(route, log_port)

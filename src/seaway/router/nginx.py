@@ -50,9 +50,10 @@ def worker_user() -> RunAs | None:
 
 
 class NginxRouter:
-    def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None) -> None:
-        """With `logs`, every request through the router writes a router line into its app's log."""
-        self.directory, self.listen = directory, f"{host}:{port}"
+    def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75) -> None:
+        """With `logs`, every request through the router writes a router line into its app's log.
+        `keepalive`: seconds an idle client connection is kept (0: one request per connection)."""
+        self.directory, self.listen, self.keepalive = directory, f"{host}:{port}", keepalive
         self.access_log = RouterLog(logs, self.dyno_of) if logs is not None else None
         self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
         self.conf = directory / "nginx.conf"
@@ -68,7 +69,7 @@ class NginxRouter:
     def _write_config(self) -> None:
         text = render_config(list(self._routes.values()), self.directory, self.listen,
                              f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None,
-                             log_port=self.access_log.port if self.access_log else None)
+                             log_port=self.access_log.port if self.access_log else None, keepalive=self.keepalive)
         candidate = self.conf.with_suffix(".new")
         candidate.write_text(text)
         test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),

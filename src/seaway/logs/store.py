@@ -55,25 +55,27 @@ class _AppLog:
         self.file = open(path, "ab")
 
     def write(self, lines: list[str]) -> None:
-        encoded = [(line + "\n").encode("utf-8", errors="replace") for line in lines]
-        start = 0
-        while start < len(encoded):
+        while lines:
             if self.lines >= self.segment_lines or self.file.tell() >= self.segment_bytes:
                 self._next_segment()
-            end = self._fitting(encoded, start)
-            self.file.write(b"".join(encoded[start:end]))
-            self.lines += end - start
-            start = end
+            batch = lines[:self.segment_lines - self.lines]
+            data = _encode(batch)
+            if self.file.tell() + len(data) > self.segment_bytes and len(batch) > 1:
+                batch = batch[:self._fitting(batch)]
+                data = _encode(batch)
+            self.file.write(data)
+            self.lines += len(batch)
+            lines = lines[len(batch):]
         self.file.flush()
 
-    def _fitting(self, encoded: list[bytes], start: int) -> int:
-        """Where the run of lines from `start` that fits in the current segment ends (at least one line)."""
-        end, size = start + 1, len(encoded[start])
-        room, lines_left = self.segment_bytes - self.file.tell(), self.segment_lines - self.lines
-        while end < len(encoded) and end - start < lines_left and size + len(encoded[end]) <= room:
-            size += len(encoded[end])
-            end += 1
-        return end
+    def _fitting(self, batch: list[str]) -> int:
+        """How many lines from the start of `batch` fit in the bytes left in this segment (at least one)."""
+        room, size = self.segment_bytes - self.file.tell(), 0
+        for count, line in enumerate(batch):
+            size += len(line.encode("utf-8", errors="replace")) + 1
+            if size > room:
+                return max(count, 1)
+        return len(batch)
 
     def _next_segment(self) -> None:
         self.file.close()
@@ -85,6 +87,10 @@ class _AppLog:
 
     def close(self) -> None:
         self.file.close()
+
+
+def _encode(lines: list[str]) -> bytes:
+    return "".join(line + "\n" for line in lines).encode("utf-8", errors="replace")
 
 
 def segment_path(folder: Path, number: int) -> Path:

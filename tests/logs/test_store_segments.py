@@ -507,3 +507,21 @@ def test_close_then_write_again(logs: LogStore):
     logs.close()
     logs.append(APP, "seaway", "after")
     assert messages(logs.tail(APP, 10)) == ["before", "after"]
+
+
+def test_follow_does_not_repeat_lines_written_while_it_read_the_history(logs: LogStore, monkeypatch):
+    logs.write(APP, "app[web.1]", ["old"], when=WHEN)
+    real_tail = LogStore.tail
+
+    def tail_after_a_write(self: LogStore, app: str, count: int, query=None):  # a line lands between the two reads
+        logs.write(APP, "app[web.1]", ["written meanwhile"], when=WHEN)
+        return real_tail(self, app, count) if query is None else real_tail(self, app, count, query)
+
+    monkeypatch.setattr(LogStore, "tail", tail_after_a_write)
+    stop = threading.Event()
+    stream = logs.follow(APP, 10, poll=0.001, stop=stop)
+    seen = [next(stream), next(stream)]
+    logs.write(APP, "app[web.1]", ["new"], when=WHEN)
+    seen += [line for line in (next(stream) for _ in range(5)) if line is not None]
+    stop.set()
+    assert [message.split(": ", 1)[1] for message in seen] == ["old", "written meanwhile", "new"]

@@ -183,12 +183,17 @@ class LogStore:
         segments = self._segments(app)
         number = segment_numbers(self.app_folder(app))[-1] if segments else 1
         position = segments[-1].stat().st_size if segments else 0
-        yield from self.tail(app, count, query)  # may repeat a line written in between: harmless
+        history = self.tail(app, count, query)
+        yield from history
         reader = _SegmentReader(self.app_folder(app), number, position)
+        overlap = history[-1] if history else None  # lines written between `position` and the tail come twice
         while stop is None or not stop.is_set():
-            lines = reader.read()
+            lines = [line for line in reader.read() if query.matches(line)]
+            if overlap is not None:
+                lines = lines[len(lines) - lines[::-1].index(overlap):] if overlap in lines else lines
+                overlap = None
             if lines:
-                yield from (line for line in lines if query.matches(line))
+                yield from lines
             else:
                 yield None
                 time.sleep(poll)

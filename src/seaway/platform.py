@@ -95,7 +95,10 @@ class Platform:
         apps = self.store.apps()
         names = {app.id: app.name for app in apps}
         for drain in self.store.drains():
-            self.drains.open(names[drain.app_id], drain.url, drain.token)
+            try:
+                self.drains.open(names[drain.app_id], drain.url, drain.token)
+            except DrainError as error:  # a drain stored by an older version that this one refuses
+                self.logs.append(names[drain.app_id], "seaway", f"Error: drain not started: {error}")
         self.router.start([AppRoute(app.name) for app in apps])
         threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="backup-scheduler").start()

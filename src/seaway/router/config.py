@@ -55,6 +55,7 @@ http {{
     # Keep a well-formed incoming request id; otherwise use nginx's own.
     map $http_x_request_id $seaway_request_id {{
         default $request_id;
+        ""      $request_id;  # the usual case, found without trying the expression
         "~^[A-Za-z0-9+/=_.:-]{{20,200}}$" $http_x_request_id;
     }}
 

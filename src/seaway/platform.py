@@ -28,7 +28,7 @@ from seaway.migrations.safety import ReleaseSafety
 from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
-from seaway.release.releaser import DEFAULT_MAX_BODY_MB, RELEASE_TIMEOUT
+from seaway.release.releaser import RELEASE_TIMEOUT, max_body_mb
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
@@ -257,7 +257,7 @@ class Platform:
                 "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
                 "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
                 "router_timeout": app.router_timeout or 30,
-                "max_body_size": DEFAULT_MAX_BODY_MB if app.max_body_size is None else app.max_body_size}
+                "max_body_size": max_body_mb(app)}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

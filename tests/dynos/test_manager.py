@@ -61,11 +61,6 @@ def backend(slugs_dir: Path, run_dir: Path, cleanup: list[int]) -> Iterator[Reco
 
 
 @pytest.fixture
-def logs(tmp_path: Path) -> LogStore:
-    return LogStore(tmp_path / "logs")
-
-
-@pytest.fixture
 def changes() -> list[str]:
     return []
 

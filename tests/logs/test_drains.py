@@ -524,13 +524,6 @@ def test_tls_drain_refuses_an_untrusted_certificate(make_worker, tls_receiver: S
 # -- Drains: fed by the LogStore -------------------------------------------------------------------------------------
 
 @pytest.fixture
-def logs(tmp_path: Path) -> Iterator[LogStore]:
-    store = LogStore(tmp_path / "logs")
-    yield store
-    store.close()
-
-
-@pytest.fixture
 def drains(logs: LogStore) -> Iterator[Drains]:
     made = Drains(logs)
     yield made

@@ -18,11 +18,6 @@ pytestmark = pytest.mark.timeout(10)  # follow() loops forever by design: never 
 LINE = re.compile(r"^(?P<stamp>\S+) (?P<source>[^:]+): (?P<message>.*)$")
 
 
-@pytest.fixture
-def logs(tmp_path: Path) -> LogStore:
-    return LogStore(tmp_path / "logs")
-
-
 def parse(line: str) -> tuple[datetime, str, str]:
     match = LINE.match(line)
     assert match, line

@@ -11,6 +11,7 @@ import pytest
 
 from seaway.logs import LogQuery, LogStore, format_line
 from seaway.logs.store import SEGMENTS
+from tests.logs.test_store import next_line
 
 pytestmark = pytest.mark.timeout(30)  # follow() loops forever by design: never let a regression hang the suite
 
@@ -284,15 +285,6 @@ def test_tail_with_a_query_spanning_several_segments(logs: LogStore):
 
 
 # -- follow across rotation -------------------------------------------------------------------
-
-def next_line(stream, timeout: float = 5.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        item = next(stream)
-        if item is not None:
-            return item
-    raise AssertionError("no new line within the timeout")
-
 
 def read_through(stream, last: str, timeout: float = 10.0) -> list[str]:
     """Every line the stream yields up to and including the one whose message is `last`.

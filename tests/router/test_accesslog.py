@@ -6,7 +6,6 @@ import re
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -30,13 +29,6 @@ def datagram(app: str, path: str, upstream: str = "127.0.0.1:5001", **fields: st
               "request_id": "req-" + "0" * 20, "fwd": "127.0.0.1", "upstream": upstream, "connect": "0.001",
               "service": "0.010", "request_time": "0.011", "status": "200", "bytes": "100", "protocol": "http"} | fields
     return ("<190>Nov 22 03:10:00 seaway: " + "\t".join(values[name] for name in FIELDS)).encode()
-
-
-@pytest.fixture
-def logs(tmp_path: Path) -> Iterator[LogStore]:
-    store = LogStore(tmp_path / "logs")
-    yield store
-    store.close()
 
 
 @pytest.fixture

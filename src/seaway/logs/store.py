@@ -181,7 +181,7 @@ class LogStore:
         Follows from segment to segment, so it goes on across deploys, restarts and rotation.
         Yields None while nothing new comes, so a reader can notice that its client went away."""
         segments = self._segments(app)
-        number = segment_numbers(self.app_folder(app))[-1] if segments else 1
+        number = int(segments[-1].stem) if segments else 1
         position = segments[-1].stat().st_size if segments else 0
         history = self.tail(app, count, query)
         yield from history

@@ -26,6 +26,11 @@ Emit = Callable[[str], None]
 ONE_OFF_TYPES = ("release", "run")
 RELEASE_TIMEOUT = 3600  # seconds a release command may run, unless the app says otherwise
 DEFAULT_MAX_BODY_MB = 100  # the largest request body the router takes, unless the app says otherwise
+
+
+def max_body_mb(app: App) -> int:
+    """The app's request body limit in MB (0: none)."""
+    return DEFAULT_MAX_BODY_MB if app.max_body_size is None else app.max_body_size
 # Checks before a release command runs (migration safety): may raise ReleaseFailed; returns what a
 # failure message should add (e.g. which backup to restore), or None.
 BeforeRelease = Callable[[App, Release, Slug, Emit], str | None]
@@ -157,7 +162,7 @@ class Releaser:
         backends = self.dynos.web_backends(app)
         self.router.update(AppRoute(app, [address for address, _ in backends], read_timeout=found.router_timeout or 30,
                                     domains=tuple(self.store.domains(found)),
-                                    max_body_mb=DEFAULT_MAX_BODY_MB if found.max_body_size is None else found.max_body_size,
+                                    max_body_mb=max_body_mb(found),
                                     dynos={f"{host}:{port}": name for (host, port), name in backends}))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:

@@ -9,6 +9,7 @@ and the daemon holds no more than an open file per app in memory.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -25,13 +26,20 @@ EVERYTHING = LogQuery()
 READ_SIZE = 4 << 20  # a follower reads at most this much at once
 # Characters that readers (str.splitlines, server-sent events, terminals) take as line ends: shown
 # escaped, so that one log line stays one line everywhere. A progress bar's "\r" becomes "\\r".
-LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+LINE_BREAK = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 Listener = Callable[[str, list[str]], None]  # (app, formatted lines) after they are written
 
 
 def format_line(source: str, message: str, when: datetime | None = None) -> str:
     stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
     return f"{stamp} {source}: {message}"
+
+
+def _escape_line_breaks(message: str) -> str:
+    """`message` with LINE_BREAK characters written as escapes; the usual message has none and is kept as is."""
+    if LINE_BREAK.search(message) is None:
+        return message
+    return LINE_BREAK.sub(lambda found: repr(found.group())[1:-1], message)
 
 
 def _count_lines(path: Path) -> int:
@@ -145,7 +153,8 @@ class LogStore:
         if not messages:
             return
         stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
-        lines = [f"{stamp} {source}: {message.translate(LINE_BREAKS)}" for message in messages]
+        prefix = f"{stamp} {source}: "
+        lines = [prefix + _escape_line_breaks(message) for message in messages]
         log = self._log(app)
         with log.lock:
             log.write(lines)

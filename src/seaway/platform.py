@@ -60,7 +60,7 @@ class Platform:
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
                                  log_rate=settings.log_rate)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
-                                  keepalive=settings.router_keepalive)
+                                  keepalive=settings.router_keepalive, workers=settings.router_workers)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
                                                                                  settings.postgres_port)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)

@@ -24,6 +24,11 @@ def _positive_env(name: str, default: int) -> int:
     return value
 
 
+def default_router_workers() -> int:
+    """Half the cores: nginx shares the host with the dynos, and one worker proxies thousands of requests a second."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
 def default_home() -> Path:
     return Path(os.environ.get("SEAWAY_HOME") or Path.home() / ".seaway").expanduser().absolute()
 
@@ -43,6 +48,7 @@ class Settings:
     schedule_interval: float = 30.0  # how often the backup scheduler looks for due backups
     settle_time: float = 2.0  # a non-web dyno of a new release must keep running this long to count as up
     router_keepalive: int = 75  # seconds the router keeps an idle client connection open; 0: none
+    router_workers: int = field(default_factory=default_router_workers)  # nginx worker processes
     log_max_lines: int = 10_000  # each app's log keeps at most this many lines on disk...
     log_max_mb: int = 50  # ...and at most this many megabytes
     log_rate: int = 20_000  # lines per second a dyno may print into the log (beyond: dropped, reported)
@@ -63,6 +69,7 @@ class Settings:
             postgres_admin_url=os.environ.get("SEAWAY_POSTGRES_ADMIN_URL", ""),
             schedule_interval=float(os.environ.get("SEAWAY_SCHEDULE_INTERVAL", "30") or 30),
             router_keepalive=_int_env("SEAWAY_ROUTER_KEEPALIVE", 75),
+            router_workers=_positive_env("SEAWAY_ROUTER_WORKERS", default_router_workers()),
             log_max_lines=_positive_env("SEAWAY_LOG_MAX_LINES", 10_000),
             log_max_mb=_positive_env("SEAWAY_LOG_MAX_MB", 50),
             log_rate=_positive_env("SEAWAY_LOG_RATE", 20_000),

@@ -67,11 +67,11 @@ def test_logs_survive_a_deploy_and_a_daemon_restart_and_tail_follows_through(own
         own.stop()
         own.start()
         wait_for(lambda: own.get("logged", "/after-restart").text.startswith("basic VERSION=2"), timeout=30)
+        wait_for(lambda: 'path="/after-restart"' in log(own, app, "--source", "router"), timeout=10)
         history = log(own, app)
         assert 'path="/before-deploy"' in history and "Release v1 created" in history and "Release v2 is live" in history
         assert 'path="/after-restart"' in history
         assert history.count('path="/before-deploy"') == 1
-        wait_for(lambda: 'path="/after-restart"' in log(own, app, "--source", "router"), timeout=10)
         time.sleep(2)  # the follower reconnects within a second or so
     finally:
         follower.terminate()

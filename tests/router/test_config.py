@@ -157,3 +157,12 @@ def test_nginx_check_can_fail(tmp_path: Path):
 def test_client_keepalive_is_configurable(tmp_path: Path):
     assert "keepalive_timeout 75s;" in render_config([], tmp_path, LISTEN, None)
     assert "keepalive_timeout 0s;" in render_config([], tmp_path, LISTEN, None, keepalive=0)
+
+
+def test_worker_processes_follow_the_setting(tmp_path: Path):
+    assert "worker_processes 1;" in render_config([], tmp_path, LISTEN, None)
+    assert "worker_processes 4;" in render_config([], tmp_path, LISTEN, None, workers=4)
+
+
+def test_regular_expressions_are_compiled(tmp_path: Path):
+    assert "\npcre_jit on;" in render_config([], tmp_path, LISTEN, None)

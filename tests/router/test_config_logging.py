@@ -1,9 +1,10 @@
-"""Router lines and body limits: render_config(log_port=...) checked as text and with `nginx -t`, then end to end
+"""Router lines and body limits: render_config(access_log=...) checked as text and with `nginx -t`, then end to end
 through a real NginxRouter writing into a real LogStore."""
 
 from __future__ import annotations
 
 import http.client
+import os
 import re
 import shutil
 import socket
@@ -19,15 +20,15 @@ import pytest
 
 from seaway.dynos.local import free_port
 from seaway.logs import LogStore
-from seaway.router import AppRoute, NginxRouter
+from seaway.router import AppRoute, NginxRouter, accesslog
 from seaway.router.config import render_config
 from seaway.router.logline import FIELDS
 from tests.router.test_config import LISTEN, needs_nginx, nginx_test, server_block
 
 pytestmark = pytest.mark.timeout(60)
 
-LOG_PORT = 51400
-ACCESS_LOG = f"access_log syslog:server=127.0.0.1:{LOG_PORT},tag=seaway,nohostname seaway_router;"
+LOG_TO = "/var/seaway/router/access.log seaway_router buffer=64k flush=500ms"
+ACCESS_LOG = f"access_log {LOG_TO};"
 # What each of logline.FIELDS is in nginx's terms.
 VARIABLES = {"app": "$seaway_app", "code": "$seaway_code", "method": "$request_method", "path": "$request_uri",
              "host": "$host", "request_id": "$seaway_request_id", "fwd": "$proxy_add_x_forwarded_for",
@@ -62,15 +63,15 @@ def routes() -> list[AppRoute]:
 
 def test_log_format_fields_are_the_parsers_fields(tmp_path: Path):
     """The record nginx writes and the record parse_record reads must agree field by field."""
-    config = render_config([], tmp_path, LISTEN, None, log_port=LOG_PORT)
+    config = render_config([], tmp_path, LISTEN, None, access_log=LOG_TO)
     log_format = config[config.index("log_format seaway_router"):].split(";", 1)[0]
     assert "escape=json" in log_format
     pieces = re.split(r"\t|\\t", "".join(re.findall(r"'([^']*)'", log_format)))  # a tab, or nginx's \t
     assert pieces == [VARIABLES[name] for name in FIELDS]
 
 
-def test_each_app_logs_its_requests_to_the_log_port(tmp_path: Path, routes: list[AppRoute]):
-    config = render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT)
+def test_each_app_logs_its_requests_to_the_access_log(tmp_path: Path, routes: list[AppRoute]):
+    config = render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO)
     for name, hosts in (("web-app", "web-app.localhost www.example.com example.org"),
                         ("idle-app", "idle-app.localhost"), ("plain", "plain.localhost")):
         server = server_block(config, hosts)
@@ -81,7 +82,7 @@ def test_each_app_logs_its_requests_to_the_log_port(tmp_path: Path, routes: list
 
 
 def test_unknown_hosts_are_not_logged(tmp_path: Path, routes: list[AppRoute]):
-    config = render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT)
+    config = render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO)
     http_level = config[:config.index("    server {")]
     assert "    access_log off;" in http_level
     default = block(config, f"server {{\n        listen {LISTEN} default_server;")
@@ -89,15 +90,15 @@ def test_unknown_hosts_are_not_logged(tmp_path: Path, routes: list[AppRoute]):
     assert 'set $seaway_app "";' in default
 
 
-def test_without_a_log_port_nothing_is_logged(tmp_path: Path, routes: list[AppRoute]):
+def test_without_an_access_log_nothing_is_logged(tmp_path: Path, routes: list[AppRoute]):
     config = render_config(routes, tmp_path, LISTEN, None)
-    assert "syslog:" not in config
+    assert "access_log /" not in config
     for hosts in ("web-app.localhost www.example.com example.org", "idle-app.localhost", "plain.localhost"):
         assert "access_log off;" in server_block(config, hosts)
 
 
 def test_body_limit_follows_the_route(tmp_path: Path, routes: list[AppRoute]):
-    config = render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT)
+    config = render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO)
     web = server_block(config, "web-app.localhost www.example.com example.org")
     assert "client_max_body_size 1m;" in web
     assert "larger than web-app accepts (1 MB)" in web
@@ -110,14 +111,14 @@ def test_body_limit_follows_the_route(tmp_path: Path, routes: list[AppRoute]):
 
 
 def test_app_without_dynos_is_h14(tmp_path: Path, routes: list[AppRoute]):
-    idle = server_block(render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT), "idle-app.localhost")
+    idle = server_block(render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO), "idle-app.localhost")
     location = block(idle, "location / {")
     assert "set $seaway_code H14;" in location
     assert "return 503" in location
 
 
 def test_named_locations_set_their_codes(tmp_path: Path, routes: list[AppRoute]):
-    web = server_block(render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT),
+    web = server_block(render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO),
                        "web-app.localhost www.example.com example.org")
     h12, h10 = block(web, "location @h12 {"), block(web, "location @h10 {")
     assert "set $seaway_code H12;" in h12 and "return 503" in h12 and "(H12)" in h12
@@ -129,7 +130,7 @@ def test_named_locations_set_their_codes(tmp_path: Path, routes: list[AppRoute])
 
 def test_too_large_page_is_used_inside_the_proxied_location(tmp_path: Path, routes: list[AppRoute]):
     """error_page in `location /` replaces the server's error_page list, so 413 must be named there again."""
-    web = server_block(render_config(routes, tmp_path, LISTEN, None, log_port=LOG_PORT),
+    web = server_block(render_config(routes, tmp_path, LISTEN, None, access_log=LOG_TO),
                        "web-app.localhost www.example.com example.org")
     assert "error_page 413 @too_large;" in block(web, "location / {")
     too_large = block(web, "location @too_large {")
@@ -139,7 +140,8 @@ def test_too_large_page_is_used_inside_the_proxied_location(tmp_path: Path, rout
 @needs_nginx
 def test_nginx_accepts_the_config_with_logging(tmp_path: Path, routes: list[AppRoute]):
     routes = routes + [AppRoute(f"app-{i}", [("127.0.0.1", 6000 + i)], max_body_mb=i) for i in range(5)]
-    result = nginx_test(render_config(routes, tmp_path, LISTEN, None, workers=1, log_port=LOG_PORT), tmp_path)
+    log_to = LOG_TO.replace("/var/seaway/router", str(tmp_path))
+    result = nginx_test(render_config(routes, tmp_path, LISTEN, None, workers=1, access_log=log_to), tmp_path)
     assert result.returncode == 0, result.stderr
     assert "test is successful" in result.stderr
 
@@ -407,3 +409,21 @@ def test_routes_given_to_start_name_their_dynos(make_router, logs: LogStore, bac
     router = make_router([AppRoute("started", [backend], dynos={f"{backend[0]}:{backend[1]}": "web.1"})])
     _, _, request_id = request(router, "started.localhost")
     assert " dyno=web.1 " in the_line(router_lines(logs, "started", 1), request_id)
+
+
+@needs_nginx
+def test_a_rotated_access_log_is_reopened_by_nginx_and_no_line_is_lost(router: NginxRouter, logs: LogStore, backend,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(accesslog, "ROTATE_BYTES", 3000)  # about 15 records
+    router.update(AppRoute("rotated", [backend], dynos={f"{backend[0]}:{backend[1]}": "web.1"}))
+    path = router.directory / "access.log"
+    first = os.stat(path).st_ino
+    sent = []
+    for n in range(60):
+        sent.append(request(router, "rotated.localhost", f"/{n}")[2])
+        if n % 15 == 14:
+            time.sleep(accesslog.POLL * 8)  # nginx flushes (FLUSH), the follower reads and rotates
+    lines = router_lines(logs, "rotated", 60, timeout=15)
+    assert sorted(re.search(r" request_id=(\S+) ", line)[1] for line in lines) == sorted(sent)
+    assert os.stat(path).st_ino != first  # nginx made a new file after SIGUSR1
+    assert path.stat().st_size < 3000 + 64 * 1024

@@ -1,10 +1,10 @@
-"""parse_record / syslog_message: nginx's tab-separated seaway_router record as a Heroku router line."""
+"""parse_record: nginx's tab-separated seaway_router record as a Heroku router line."""
 
 from __future__ import annotations
 
 import pytest
 
-from seaway.router.logline import FIELDS, parse_record, syslog_message
+from seaway.router.logline import FIELDS, parse_record
 
 DYNOS = {"127.0.0.1:5001": "web.1", "127.0.0.1:5002": "web.2"}
 REQUEST_ID = "0f5c2b1e-6b8d-4f0e-9a57-3c2d1e0f9a8b"
@@ -164,21 +164,8 @@ def test_extra_fields_are_ignored():
     assert line_of(record() + "\tsomething\tnew") == line_of(record())
 
 
-def test_syslog_message_of_an_nginx_datagram():
-    message = record()
-    assert syslog_message(f"<190>Nov 22 03:10:00 seaway: {message}".encode()) == message
-
-
-def test_syslog_message_keeps_a_later_tag_inside_the_message():
-    assert syslog_message(b"<190>Nov  2 03:10:00 seaway: a\tseaway: b") == "a\tseaway: b"
-
-
-@pytest.mark.parametrize("datagram", [b"", b"hello", b"<190>Nov 22 03:10:00 other: x", b"\xff\xfe\x00\x80"])
-def test_syslog_message_of_garbage_is_empty(datagram: bytes):
-    assert syslog_message(datagram) == ""
-    assert parse_record(syslog_message(datagram), dyno_of) is None
-
-
-def test_syslog_message_survives_invalid_utf8():
-    message = syslog_message(b"<190>Nov 22 03:10:00 seaway: " + record(path="/\xff").encode("latin-1"))
-    assert message.startswith("my-app\t") and "\ufffd" in message
+def test_the_same_timing_gives_the_same_line_every_time():
+    """Timings are remembered once converted: a remembered one must convert as it did the first time."""
+    first = line_of(record(connect="0.013", service="1.250"))
+    assert "connect=13ms service=1250ms" in first
+    assert all(line_of(record(connect="0.013", service="1.250")) == first for _ in range(3))

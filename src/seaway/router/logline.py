@@ -1,4 +1,4 @@
-"""nginx's per-request record (log_format seaway_router) as a Heroku router line. Pure: text in, text out."""
+"""nginx's per-request record (log_format seaway_router) as a Heroku router line. Text in, text out."""
 
 from __future__ import annotations
 
@@ -27,44 +27,44 @@ def _last(value: str) -> str:
     return value.rpartition(" ")[2]
 
 
+_MS: dict[str, str] = {}  # nginx's "0.012" -> "12ms": the same few timings come again and again
+_MS_KEPT = 10_000
+
+
 def _ms(seconds: str) -> str:
-    try:
-        return f"{round(float(_last(seconds)) * 1000)}ms"
-    except (ValueError, OverflowError):  # "-": never got that far
-        return ""
+    found = _MS.get(seconds)
+    if found is None:
+        try:
+            found = f"{round(float(_last(seconds)) * 1000)}ms"
+        except (ValueError, OverflowError):  # "-": never got that far
+            found = ""
+        if len(_MS) < _MS_KEPT:
+            _MS[seconds] = found
+    return found
 
 
-def _code(fields: dict[str, str]) -> str:
-    code = fields["code"]
-    if code == "H10" and _ms(fields["connect"]):
+def _code(code: str, connect_ms: str, status: str) -> str:
+    if code == "H10" and connect_ms:
         return "H13"  # the dyno took the connection, then closed it without answering
-    if not code and fields["status"] == "499":
+    if not code and status == "499":
         return "H27"
     return code
 
 
-def parse_record(message: str, dyno_of: Callable[[str, str], str]) -> RouterRecord | None:
-    """`message` is one tab-separated record; `dyno_of(app, "host:port")` names the dyno behind an address."""
-    values = message.rstrip("\n").split("\t")
+def parse_record(record: str, dyno_of: Callable[[str, str], str]) -> RouterRecord | None:
+    """`record` is one tab-separated record; `dyno_of(app, "host:port")` names the dyno behind an address."""
+    values = record.rstrip("\n").split("\t")
     if len(values) < len(FIELDS) or not values[0]:
         return None
-    fields = dict(zip(FIELDS, values, strict=False))
-    code = _code(fields)
-    upstream = _last(fields["upstream"])
-    service = _ms(fields["service"]) if upstream else ""
-    if not service and code != "H14":
-        service = _ms(fields["request_time"])
-    dyno = dyno_of(fields["app"], upstream) if upstream else ""
+    (app, code, method, path, host, request_id, fwd, upstream, connect, service, request_time, status, sent,
+     protocol) = values[:len(FIELDS)]
+    connect_ms, upstream = _ms(connect), _last(upstream)
+    code = _code(code, connect_ms, status)
+    service_ms = _ms(service) if upstream else ""
+    if not service_ms and code != "H14":
+        service_ms = _ms(request_time)
+    dyno = dyno_of(app, upstream) if upstream else ""
     head = f'at=error code={code} desc="{ERRORS.get(code, "Router error")}"' if code else "at=info"
-    line = (f'{head} method={fields["method"]} path="{fields["path"]}" host={fields["host"]} '
-            f'request_id={fields["request_id"]} fwd="{fields["fwd"]}" dyno={dyno} '
-            f'connect={_ms(fields["connect"])} service={service} status={fields["status"]} '
-            f'bytes={fields["bytes"]} protocol={fields["protocol"]}')
-    return RouterRecord(fields["app"], line)
-
-
-def syslog_message(datagram: bytes) -> str:
-    """The message of a syslog datagram from nginx: `<PRI>Mmm dd hh:mm:ss seaway: MESSAGE`."""
-    text = datagram.decode("utf-8", errors="replace")
-    _, sep, message = text.partition("seaway: ")
-    return message if sep else ""
+    return RouterRecord(app, f'{head} method={method} path="{path}" host={host} request_id={request_id} '
+                             f'fwd="{fwd}" dyno={dyno} connect={connect_ms} service={service_ms} status={status} '
+                             f'bytes={sent} protocol={protocol}')

@@ -50,11 +50,14 @@ def worker_user() -> RunAs | None:
 
 
 class NginxRouter:
-    def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75) -> None:
+    def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75,
+                 workers: int = 1) -> None:
         """With `logs`, every request through the router writes a router line into its app's log.
-        `keepalive`: seconds an idle client connection is kept (0: one request per connection)."""
-        self.directory, self.listen, self.keepalive = directory, f"{host}:{port}", keepalive
-        self.access_log = RouterLog(logs, self.dyno_of) if logs is not None else None
+        `keepalive`: seconds an idle client connection is kept (0: one request per connection).
+        `workers`: nginx worker processes."""
+        self.directory, self.listen, self.keepalive, self.workers = directory, f"{host}:{port}", keepalive, workers
+        self.access_log = (RouterLog(directory / "access.log", logs, self.dyno_of, reopen=self._reopen_logs)
+                           if logs is not None else None)
         self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
         self.conf = directory / "nginx.conf"
         self.binary = find_nginx()
@@ -69,7 +72,8 @@ class NginxRouter:
     def _write_config(self) -> None:
         text = render_config(list(self._routes.values()), self.directory, self.listen,
                              f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None,
-                             log_port=self.access_log.port if self.access_log else None, keepalive=self.keepalive)
+                             workers=self.workers, access_log=self.access_log.directive() if self.access_log else None,
+                             keepalive=self.keepalive)
         candidate = self.conf.with_suffix(".new")
         candidate.write_text(text)
         test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),
@@ -140,6 +144,11 @@ class NginxRouter:
         old = child_pids(self.process.pid)
         self.process.send_signal(signal.SIGHUP)
         self._wait_workers(old, timeout=15)
+
+    def _reopen_logs(self) -> None:
+        """nginx reopens its log files (the access log was rotated away)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
 
     def stop(self) -> None:
         self._stop_nginx()

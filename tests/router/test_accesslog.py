@@ -258,3 +258,18 @@ def test_records_from_many_writers_at_once_all_arrive(follower: RouterLog, path:
     assert sorted(paths(lines)) == sorted(f"/{w}-{b}-{n}" for w in range(4) for b in range(25) for n in range(10))
     for writer in writers:
         writer.close()
+
+
+def test_the_follower_thread_runs_niced_and_the_rest_of_the_daemon_does_not(follower: RouterLog, path: Path,
+                                                                           logs: LogStore):
+    follower.start()
+    nginx = FakeNginx(path)
+    nginx.write(record("app-a", "/x"))
+    wait_for_lines(logs, "app-a", 1)  # the thread has run
+
+    def nice_of(tid: int) -> int:
+        return int(Path(f"/proc/self/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    assert nice_of(follower._thread.native_id) == accesslog.NICE
+    assert nice_of(threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0) != accesslog.NICE
+    nginx.close()

@@ -23,10 +23,11 @@ from seaway.router.logline import parse_record
 
 BUFFER = "64k"
 FLUSH = "500ms"
-POLL = 0.1  # seconds between reads: with FLUSH, a router line comes at most about 0.6 s after its request
+POLL = 0.2  # seconds between reads: with FLUSH, a router line comes at most about 0.7 s after its request
 READ_SIZE = 8 << 20  # bytes read at once at most
 ROTATE_BYTES = 16 << 20
 OLD_FILE_QUIET = 10.0  # seconds without a record before a replaced file is let go (old workers write late)
+NICE = 10  # the follower's thread yields to nginx and the dynos when cores are busy: requests come first
 
 
 class _Followed:
@@ -75,6 +76,10 @@ class RouterLog:
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)  # Linux: this thread only
+        except OSError as error:
+            print(f"seaway: router log: could not lower its priority: {error}", file=sys.stderr)
         while not self._closing.wait(POLL):
             self._poll_safely()
         self._poll_safely()  # what nginx wrote as it stopped

@@ -8,19 +8,21 @@ A real daemon (nginx router, PostgreSQL, uv) deploys two apps, each as ONE web d
 - `uvicorn`: bench/apps/uvicorn_hello, a pure ASGI app under uvicorn (keeps connections alive).
 Each app is loaded by wrk (`wrk --latency -t2 -cN -dDs`, GET /) on these targets:
 - direct: the dyno's own 127.0.0.1:PORT, read from the upstream in the nginx.conf Seaway generated;
+- direct-headers (diagnostic): the same, the request also carrying the headers Heroku's router adds
+  (X-Forwarded-For/Proto/Port, X-Request-ID, X-Request-Start): what they cost the app, no proxy;
 - router: Seaway's router, `Host: APP.localhost`, configured (logging included) as the platform does;
 - minimal: a hand-written nginx reverse proxy (same binary, same worker_processes, upstream
   keepalive 16, HTTP/1.1 with `Connection ""` to the dyno, access_log off, nginx's default client
   keep-alive), started in its own temp folder and stopped at the end;
-- minimal-headers (diagnostic): the minimal proxy, also sending the headers Heroku's router sends
-  (Host, X-Forwarded-For/Proto/Port, X-Request-ID, X-Request-Start): what those cost the app;
+- minimal-headers: the minimal proxy, also sending Heroku's headers (and Host): the hand-written
+  proxy that gives the app the same request as Seaway's router;
 - router-nolog (diagnostic): a copy of Seaway's generated nginx.conf, word for word except its
   port, folder and `access_log off`, run as another nginx: what router logging costs.
 Targets are interleaved within each round (the starting target rotates from round to round), so
-the machine's noise hits them all alike; a short warm-up run per target comes first. The medians
-over rounds are compared: router / direct (target >= 0.9x) and router / minimal (target >= 0.95x),
-with minimal / direct as the ceiling any nginx in front reaches on this machine. The daemon's CPU
-time is taken around each run: it receives the router's per-request records and writes log lines.
+the machine's noise hits them all alike; a short warm-up run per target comes first. A ratio is
+the median over rounds of the ratio within each round. Goals: router / direct and router /
+direct-headers >= 0.9x; router / minimal and router / minimal-headers >= 0.95x. The daemon's CPU
+time is taken around each run: it reads the router's per-request records and writes log lines.
 The output is a Markdown section ready for bench/RESULTS.md, with the raw per-round figures.
 """
 
@@ -64,9 +66,10 @@ APP_SPECS = [
     App("wsgi", APPS / "wsgi_basic", "gunicorn, 1 sync worker", "basic VERSION="),
     App("uvicorn", BENCH_APPS / "uvicorn_hello", "uvicorn, 1 worker", "hello from uvicorn"),
 ]
-TARGETS = ["direct", "router", "minimal", "minimal-headers", "router-nolog"]
+TARGETS = ["direct", "direct-headers", "router", "minimal", "minimal-headers", "router-nolog"]
 TARGET_LABELS = {
     "direct": "direct to the dyno",
+    "direct-headers": "direct, the request carrying Heroku's headers (diagnostic)",
     "router": "Seaway router",
     "minimal": "minimal nginx proxy",
     "minimal-headers": "minimal proxy + Heroku's headers (diagnostic)",
@@ -114,12 +117,19 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def wrk_command(url: str, host: str, connections: int, seconds: int) -> list[str]:
-    return ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Host: {host}", url]
+# What the router adds to a request, as the dyno receives it (`direct-headers` sends them straight to the dyno).
+HEROKU_REQUEST_HEADERS = ("X-Forwarded-For: 127.0.0.1", "X-Forwarded-Proto: http", "X-Forwarded-Port: 8080",
+                          "X-Request-ID: 6f1c2d3e4b5a69788796a5b4c3d2e1f0", "X-Request-Start: 1763786400123")
+TARGET_HEADERS = {"direct-headers": HEROKU_REQUEST_HEADERS}
 
 
-def run_wrk(url: str, host: str, connections: int, seconds: int) -> WrkResult:
-    done = subprocess.run(wrk_command(url, host, connections, seconds), capture_output=True, text=True,
+def wrk_command(url: str, host: str, connections: int, seconds: int, headers: tuple[str, ...] = ()) -> list[str]:
+    extra = [arg for header in headers for arg in ("-H", header)]
+    return ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Host: {host}", *extra, url]
+
+
+def run_wrk(url: str, host: str, connections: int, seconds: int, headers: tuple[str, ...] = ()) -> WrkResult:
+    done = subprocess.run(wrk_command(url, host, connections, seconds, headers), capture_output=True, text=True,
                           timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk exited {done.returncode}: {done.stderr}{done.stdout}")
@@ -300,6 +310,7 @@ def own_proxies(daemon: Daemon, work: Path, seaway_conf: str,
     proxies.append(Nginx(folder, conf, [copy_port]))
     urls = {app: {
         "direct": f"http://{host}:{port}/",
+        "direct-headers": f"http://{host}:{port}/",
         "router": f"http://127.0.0.1:{daemon.router_port}/",
         "minimal": f"http://127.0.0.1:{ports['minimal'][app]}/",
         "minimal-headers": f"http://127.0.0.1:{ports['minimal-headers'][app]}/",
@@ -330,14 +341,16 @@ def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, durat
     """A warm-up run per target, then `rounds` rounds of every app's targets back to back."""
     for app in apps:
         for target in TARGETS:
-            run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, WARMUP_SECONDS)
+            run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, WARMUP_SECONDS,
+                    TARGET_HEADERS.get(target, ()))
     results: Results = {(app.name, target): [] for app in apps for target in TARGETS}
     for round_ in range(rounds):
         order = TARGETS[round_ % len(TARGETS):] + TARGETS[:round_ % len(TARGETS)]
         for app in apps:
             for target in order:
                 cpu_before = cpu_seconds(daemon_pid)
-                result = run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, duration)
+                result = run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, duration,
+                                 TARGET_HEADERS.get(target, ()))
                 result = dataclasses.replace(result, daemon_cpu_s=cpu_seconds(daemon_pid) - cpu_before)
                 results[(app.name, target)].append(result)
                 print(f"  round {round_ + 1} {app.name:<8} {target:<18} {result.rps:>9.0f} req/s  "
@@ -350,13 +363,12 @@ def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, durat
 # --- the report ------------------------------------------------------------------------------------------
 
 
-def median_rps(results: Results, app: str, target: str) -> float:
-    return statistics.median(r.rps for r in results[(app, target)])
-
-
 def ratio_line(results: Results, app: str, over: str, under: str, goal: float | None) -> str:
-    ratio = median_rps(results, app, over) / median_rps(results, app, under)
-    per_round = ", ".join(f"{a.rps / b.rps:.2f}" for a, b in zip(results[(app, over)], results[(app, under)], strict=True))
+    """The median of the per-round ratios: each pairs two runs of one round, made within seconds of each other,
+    so the machine's drift from round to round cancels out."""
+    ratios = [a.rps / b.rps for a, b in zip(results[(app, over)], results[(app, under)], strict=True)]
+    ratio = statistics.median(ratios)
+    per_round = ", ".join(f"{r:.2f}" for r in ratios)
     target = "—" if goal is None else f"≥ {goal:.2f}× ({'meets' if ratio >= goal else '**misses**'})"
     return f"| {app} | {over} / {under} | **{ratio:.2f}×** | {target} | {per_round} |"
 
@@ -402,13 +414,15 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
         "",
         "One web dyno of one worker per app, all on this machine: "
         + "; ".join(f"`{a.name}` = {a.server}" for a in apps) + f". Load: `{wrk_line}` (GET /), "
-        f"{args.rounds} round(s) of {args.duration} s per target, targets interleaved, median over rounds. "
+        f"{args.rounds} round(s) of {args.duration} s per target, targets interleaved; a ratio is the median of "
+        "the per-round ratios. "
         f"Seaway's router as generated: {describe_router(seaway_conf)}. The minimal proxy has the same "
         "worker_processes, upstream `keepalive 16`, `proxy_http_version 1.1`, `Connection \"\"`, access_log off "
         "and nginx's default client keep-alive. `minimal-headers` is the same proxy also sending the headers "
         "Heroku's router sends (Host, X-Forwarded-For/Proto/Port, X-Request-ID, X-Request-Start); `router-nolog` "
         "is another nginx running a copy of Seaway's generated config with only its port, folder and "
-        "`access_log off` changed. "
+        "`access_log off` changed. `direct-headers` is wrk straight to the dyno with those headers in the request "
+        f"({', '.join(f'`{h}`' for h in HEROKU_REQUEST_HEADERS)}): what they cost the app with no proxy at all. "
         "Daemon CPU: CPU seconds the Seaway daemon used during a run (it turns the router's records into log lines). "
         f"This machine has {os.cpu_count()} cores, shared by wrk, nginx, the dyno and the daemon.",
         "",
@@ -419,10 +433,11 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
     ]
     for app in apps:
         lines.append(ratio_line(results, app.name, "router", "direct", 0.90))
-        lines.append(ratio_line(results, app.name, "minimal", "direct", None))
         lines.append(ratio_line(results, app.name, "router", "minimal", 0.95))
-        lines.append(ratio_line(results, app.name, "minimal-headers", "minimal", None))  # what the headers cost the app
-        lines.append(ratio_line(results, app.name, "router", "minimal-headers", None))  # same headers, the rest
+        lines.append(ratio_line(results, app.name, "direct-headers", "direct", None))  # the headers' cost in the app
+        lines.append(ratio_line(results, app.name, "router", "direct-headers", 0.90))  # same request at the dyno
+        lines.append(ratio_line(results, app.name, "router", "minimal-headers", 0.95))  # same request at the dyno
+        lines.append(ratio_line(results, app.name, "minimal", "direct", None))  # any nginx in front
         lines.append(ratio_line(results, app.name, "router", "router-nolog", None))  # cost of router logging
     lines += ["", "Raw figures (within a round, each app's targets ran back to back; the first target rotates "
               "from round to round):",

@@ -27,13 +27,14 @@ ONE_OFF_TYPES = ("release", "run")
 RELEASE_TIMEOUT = 3600  # seconds a release command may run, unless the app says otherwise
 DEFAULT_MAX_BODY_MB = 100  # the largest request body the router takes, unless the app says otherwise
 
+# Checks before a release command runs (migration safety): may raise ReleaseFailed; returns what a
+# failure message should add (e.g. which backup to restore), or None.
+BeforeRelease = Callable[[App, Release, Slug, Emit], str | None]
+
 
 def max_body_mb(app: App) -> int:
     """The app's request body limit in MB (0: none)."""
     return DEFAULT_MAX_BODY_MB if app.max_body_size is None else app.max_body_size
-# Checks before a release command runs (migration safety): may raise ReleaseFailed; returns what a
-# failure message should add (e.g. which backup to restore), or None.
-BeforeRelease = Callable[[App, Release, Slug, Emit], str | None]
 
 
 class ReleaseFailed(Exception):

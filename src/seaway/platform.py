@@ -278,14 +278,13 @@ class Platform:
         app = self.store.app(name)
         for key in changes:
             check_config_key(key)
-        self.store.change_config(app, changes)
         set_keys = sorted(k for k, v in changes.items() if v is not None)
         unset_keys = sorted(k for k, v in changes.items() if v is None)
         description = "; ".join(filter(None, [
             f"Set {', '.join(set_keys)} config vars" if set_keys else "",
             f"Unset {', '.join(unset_keys)} config vars" if unset_keys else "",
         ]))
-        release = self.releaser.create(app, None, description, emit, author)
+        release = self.releaser.create(app, None, description, emit, author, changes=changes)
         return {"release": release.version}
 
     # -- deploy and run ------------------------------------------------------------

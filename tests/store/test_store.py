@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from seaway.store import Store, StoreError
 from seaway.store.db import MIGRATIONS
-from seaway.store.models import Slug
+from seaway.store.models import App, Slug
 
 
 @pytest.fixture
@@ -138,6 +139,33 @@ def test_config_is_per_app(store: Store):
     assert store.config(two) == {}
     store.change_config(two, {"A": "2"})
     assert store.config(one) == {"A": "1"}
+
+
+def set_at_once(store: Store, app: App, key: str, writers: int) -> list[Exception]:
+    """`writers` threads set `key` in the same instant; return what they raised."""
+    barrier, errors = threading.Barrier(writers), []
+
+    def set_key(value: str) -> None:
+        barrier.wait()
+        try:
+            store.change_config(app, {key: value})
+        except Exception as error:  # noqa: BLE001 - collected and asserted on by the caller
+            errors.append(error)
+
+    threads = [threading.Thread(target=set_key, args=(str(i),)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def test_concurrent_sets_of_a_new_key_all_succeed(store: Store):
+    """Requests setting the same new key at once: none may fail on the (app, key) uniqueness."""
+    app = store.create_app("my-app")
+    for round_ in range(5):
+        assert set_at_once(store, app, f"RACE_{round_}", writers=6) == []
+        assert store.config(app)[f"RACE_{round_}"] in {str(i) for i in range(6)}
 
 
 def test_config_values_keep_any_text(store: Store):

@@ -49,14 +49,14 @@ class SkipReleaseCommand(Exception):  # noqa: N818 - a decision, not an error
 class Releaser:
     def __init__(self, store: Store, dynos: DynoManager, router: NginxRouter, logs: LogStore, settings: Settings) -> None:
         self.store, self.dynos, self.router, self.logs, self.settings = store, dynos, router, logs, settings
-        self._app_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+        self._app_locks: dict[str, threading.Lock] = {}
         self.before_release: BeforeRelease | None = None
         self._one_off_counter: defaultdict[str, int] = defaultdict(int)
 
     @contextmanager
     def app_lock(self, app: str) -> Iterator[None]:
         """One deploy, rollback, config change, scale or restart per app at a time; others wait their turn."""
-        with self._app_locks[app]:
+        with self._app_locks.setdefault(app, threading.Lock()):  # setdefault: one lock even if two threads ask first
             yield
 
     # -- what a release runs ------------------------------------------------------
@@ -94,18 +94,20 @@ class Releaser:
 
     # -- releasing -------------------------------------------------------------
     def create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str = "admin",
-               rollback_of: int | None = None, config: dict[str, str] | None = None) -> Release:
-        """Record Release vN for `slug` (default: the live one) with the app's config vars, and put it live."""
+               changes: dict[str, str | None] | None = None) -> Release:
+        """Apply config var `changes` (None unsets), then record Release vN for `slug` (default: the live one)
+        with the app's config vars, and put it live. Under the app's lock, so a release records exactly
+        the vars its own change produced."""
         with self.app_lock(app.name):
-            return self._create(app, slug, description, emit, author, rollback_of, config)
+            if changes:
+                self.store.change_config(app, changes)
+            return self._create(app, slug, description, emit, author, None)
 
     def _create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str,
-                rollback_of: int | None, config: dict[str, str] | None) -> Release:
+                rollback_of: int | None) -> Release:
         app = self.store.app(app.name)
         live = self.live(app)
         slug = slug or (live[1] if live else None)
-        if config is not None:
-            self.store.replace_config(app, config)
         release = self.store.create_release(app, slug.digest if slug else None, self.store.config(app), description,
                                             author, rollback_of)
         self.logs.append(app.name, "seaway", f"Release v{release.version} created by {author}: {description}")
@@ -194,7 +196,8 @@ class Releaser:
             config = {k: v for k, v in target.config.items() if k not in addon_vars}
             config.update({k: v for k, v in self.store.config(app).items() if k in addon_vars})
             emit(f"-----> Rolling back {app.name} to v{target.version}")
-            return self._create(app, slug, f"Rollback to v{target.version}", emit, author, target.version, config)
+            self.store.replace_config(app, config)
+            return self._create(app, slug, f"Rollback to v{target.version}", emit, author, target.version)
 
     def _rollback_target(self, app: App, current: Release | None, version: int | None) -> Release:
         if version is not None:

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from seaway.store.models import (
@@ -114,16 +115,15 @@ class Store:
 
     def change_config(self, app: App, changes: dict[str, str | None]) -> dict[str, str]:
         """Set (or, for None, unset) config vars; return the whole new config."""
-        with self.session() as s:
-            for key, value in changes.items():
-                row = s.get(ConfigVar, (app.id, key))
-                if value is None:
-                    if row is not None:
-                        s.delete(row)
-                elif row is None:
-                    s.add(ConfigVar(app_id=app.id, key=key, value=value))
-                else:
-                    row.value = value
+        unset = [key for key, value in changes.items() if value is None]
+        values = [{"app_id": app.id, "key": key, "value": value} for key, value in changes.items() if value is not None]
+        with self.session() as s:  # one statement each way: two requests setting the same key cannot collide
+            if unset:
+                s.execute(delete(ConfigVar).where(ConfigVar.app_id == app.id, ConfigVar.key.in_(unset)))
+            if values:
+                upsert = sqlite_insert(ConfigVar).values(values)
+                s.execute(upsert.on_conflict_do_update(index_elements=[ConfigVar.app_id, ConfigVar.key],
+                                                       set_={"value": upsert.excluded.value}))
         return self.config(app)
 
     # -- slugs and builds ------------------------------------------------

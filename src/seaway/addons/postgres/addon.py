@@ -53,8 +53,8 @@ class PostgresAddon:
         addon_name = f"postgresql-{db.database[1:]}"
         self.store.add_addon(app, addon_name, "postgresql", config_var,
                              {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
-        self.store.change_config(app, {config_var: db.url})
-        release = self.releaser.create(app, None, f"Attach {addon_name} as {config_var}", emit, author)
+        release = self.releaser.create(app, None, f"Attach {addon_name} as {config_var}", emit, author,
+                                       changes={config_var: db.url})
         return {"name": addon_name, "config_var": config_var, "release": release.version}
 
     def _config_var(self, app: App, attach_as: str | None, taken: set[str]) -> str:
@@ -80,8 +80,8 @@ class PostgresAddon:
         server = self.server()
         drop_database(server.conninfo(), addon.details["role"], addon.details["database"])
         self.store.remove_addon(addon)
-        self.store.change_config(app, {addon.config_var: None})
-        release = self.releaser.create(app, None, f"Detach {addon.name}", emit, author)
+        release = self.releaser.create(app, None, f"Detach {addon.name}", emit, author,
+                                       changes={addon.config_var: None})
         return {"destroyed": addon.name, "final_backup": final["id"], "location": final["location"],
                 "release": release.version}
 
@@ -130,8 +130,8 @@ class PostgresAddon:
         db = AppDatabase(addon.details["role"], secrets.token_urlsafe(24), addon.details["database"], server.host, server.port)
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(db.role), sql.Literal(db.password)))
-        self.store.change_config(app, {addon.config_var: db.url})
-        release = self.releaser.create(app, None, f"Rotate {addon.name} credentials", emit, author)
+        release = self.releaser.create(app, None, f"Rotate {addon.name} credentials", emit, author,
+                                       changes={addon.config_var: db.url})
         return {"addon": addon.name, "release": release.version}
 
     def reset(self, name: str, addon_name: str | None, emit: Emit, author: str) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from pathlib import Path
 import httpx
 
 from seaway.build.slug import remove_tree
-from tests.e2e.daemon import APPS, Daemon, free_port
+from tests.e2e.daemon import APPS, Daemon, dyno_leader_pid, free_port
 
 BENCH_APPS = Path(__file__).parent / "apps"
 WARMUP_SECONDS = 2
@@ -86,6 +86,11 @@ class WrkResult:
     socket_errors: int
     non_2xx_3xx: int
     daemon_cpu_s: float = 0.0  # CPU the Seaway daemon used during the run (it writes the router's log lines)
+    dyno_cpu_s: float = 0.0  # CPU of the dyno's processes (gunicorn or uvicorn, master and worker)
+    proxy_cpu_s: float = 0.0  # CPU of the nginx in front (none for the direct targets)
+
+    def per_request_us(self, cpu_s: float) -> float:
+        return cpu_s / self.requests * 1e6 if self.requests else 0.0
 
 
 # --- wrk -------------------------------------------------------------------------------------------
@@ -274,6 +279,11 @@ class Nginx:
                 time.sleep(0.05)
         raise RuntimeError(f"nginx in {self.directory} does not listen on {port} after {timeout}s")
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "start() it first"
+        return self.process.pid
+
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -296,18 +306,18 @@ def deploy(daemon: Daemon, app: App, work: Path) -> None:
 
 
 def own_proxies(daemon: Daemon, work: Path, seaway_conf: str,
-                dynos: dict[str, tuple[str, int]]) -> tuple[list[Nginx], dict[str, dict[str, str]]]:
-    """The minimal proxies and the copy of Seaway's router (not started yet), and every target's URL."""
-    proxies, ports = [], {}
+                dynos: dict[str, tuple[str, int]]) -> tuple[dict[str, Nginx], dict[str, dict[str, str]]]:
+    """The minimal proxies and the copy of Seaway's router, by target (not started yet), and every target's URL."""
+    proxies, ports = {}, {}
     for target, headers in (("minimal", ""), ("minimal-headers", HEROKU_HEADERS)):
         ports[target] = {app: free_port() for app in dynos}
         folder = work / f"{target}-nginx"
-        proxies.append(Nginx(folder, minimal_conf(folder, seaway_conf, dynos, ports[target], headers),
-                             list(ports[target].values())))
+        proxies[target] = Nginx(folder, minimal_conf(folder, seaway_conf, dynos, ports[target], headers),
+                                list(ports[target].values()))
     copy_port = free_port()
     folder = work / "router-nolog-nginx"
     conf = router_copy_conf(folder, seaway_conf, daemon.home / "router", daemon.router_port, copy_port, log=False)
-    proxies.append(Nginx(folder, conf, [copy_port]))
+    proxies["router-nolog"] = Nginx(folder, conf, [copy_port])
     urls = {app: {
         "direct": f"http://{host}:{port}/",
         "direct-headers": f"http://{host}:{port}/",
@@ -336,8 +346,53 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time of `root` and all its descendants (an nginx master and its workers, a dyno and its worker).
+    On loopback, the kernel's TCP work is mostly charged to the process whose system call triggered it."""
+    parents: dict[int, int] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            parents[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue  # exited meanwhile
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total = 0.0
+    for pid in tree:
+        try:
+            total += cpu_seconds(pid)
+        except OSError:
+            continue
+    return total
+
+
+@dataclass(frozen=True)
+class Processes:
+    """Whose CPU a run is charged with: the daemon, each app's dyno and each target's nginx (by root pid)."""
+    daemon: int
+    dynos: dict[str, int]  # app -> its web.1's process group leader
+    proxies: dict[str, int]  # target -> its nginx master (the direct targets have none)
+
+    def cpu(self, app: str, target: str) -> tuple[float, float, float]:
+        proxy = self.proxies.get(target)
+        return (cpu_seconds(self.daemon), tree_cpu_seconds(self.dynos[app]),
+                tree_cpu_seconds(proxy) if proxy else 0.0)
+
+
+def measured_run(url: str, app: str, target: str, connections: int, duration: int,
+                 processes: Processes) -> WrkResult:
+    """One wrk run against `target`, with the CPU the daemon, the dyno and the proxy spent meanwhile."""
+    before = processes.cpu(app, target)
+    result = run_wrk(url, f"{app}.localhost", connections, duration, TARGET_HEADERS.get(target, ()))
+    daemon, dyno, proxy = (after - earlier for after, earlier in zip(processes.cpu(app, target), before, strict=True))
+    return dataclasses.replace(result, daemon_cpu_s=daemon, dyno_cpu_s=dyno, proxy_cpu_s=proxy)
+
+
 def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, duration: int, connections: int,
-            daemon_pid: int) -> Results:
+            processes: Processes) -> Results:
     """A warm-up run per target, then `rounds` rounds of every app's targets back to back."""
     for app in apps:
         for target in TARGETS:
@@ -348,15 +403,14 @@ def measure(apps: list[App], urls: dict[str, dict[str, str]], rounds: int, durat
         order = TARGETS[round_ % len(TARGETS):] + TARGETS[:round_ % len(TARGETS)]
         for app in apps:
             for target in order:
-                cpu_before = cpu_seconds(daemon_pid)
-                result = run_wrk(urls[app.name][target], f"{app.name}.localhost", connections, duration,
-                                 TARGET_HEADERS.get(target, ()))
-                result = dataclasses.replace(result, daemon_cpu_s=cpu_seconds(daemon_pid) - cpu_before)
+                result = measured_run(urls[app.name][target], app.name, target, connections, duration, processes)
                 results[(app.name, target)].append(result)
                 print(f"  round {round_ + 1} {app.name:<8} {target:<18} {result.rps:>9.0f} req/s  "
                       f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  "
                       f"errors {result.socket_errors} non-2xx/3xx {result.non_2xx_3xx}  "
-                      f"daemon CPU {result.daemon_cpu_s:.1f} s", file=sys.stderr, flush=True)
+                      f"CPU µs/request: dyno {result.per_request_us(result.dyno_cpu_s):.0f} "
+                      f"proxy {result.per_request_us(result.proxy_cpu_s):.0f} "
+                      f"daemon {result.per_request_us(result.daemon_cpu_s):.1f}", file=sys.stderr, flush=True)
     return results
 
 
@@ -373,8 +427,16 @@ def ratio_line(results: Results, app: str, over: str, under: str, goal: float | 
     return f"| {app} | {over} / {under} | **{ratio:.2f}×** | {target} | {per_round} |"
 
 
+def cpu_cell(runs: list[WrkResult]) -> str:
+    """Median CPU µs per request: dyno + proxy + daemon = their sum."""
+    dyno, proxy, daemon = (statistics.median(r.per_request_us(getattr(r, f"{who}_cpu_s")) for r in runs)
+                           for who in ("dyno", "proxy", "daemon"))
+    return f"{dyno:.0f} + {proxy:.0f} + {daemon:.1f} = {dyno + proxy + daemon:.0f}"
+
+
 def summary_table(apps: list[App], results: Results) -> list[str]:
-    lines = ["| App | Target | req/s (median) | p50 | p99 | socket errors | non-2xx/3xx | daemon CPU | req/s per round |",
+    lines = ["| App | Target | req/s (median) | p50 | p99 | socket errors | non-2xx/3xx "
+             "| CPU µs/request: dyno + proxy + daemon | req/s per round |",
              "|---|---|---|---|---|---|---|---|---|"]
     for app in apps:
         for target in TARGETS:
@@ -383,13 +445,13 @@ def summary_table(apps: list[App], results: Results) -> list[str]:
                 f"| {app.name} | {TARGET_LABELS[target]} | {statistics.median(r.rps for r in runs):,.0f} "
                 f"| {statistics.median(r.p50_ms for r in runs):.2f} ms | {statistics.median(r.p99_ms for r in runs):.2f} ms "
                 f"| {sum(r.socket_errors for r in runs)} | {sum(r.non_2xx_3xx for r in runs)} "
-                f"| {statistics.median(r.daemon_cpu_s for r in runs):.1f} s "
-                f"| {', '.join(f'{r.rps:,.0f}' for r in runs)} |")
+                f"| {cpu_cell(runs)} | {', '.join(f'{r.rps:,.0f}' for r in runs)} |")
     return lines
 
 
 def raw_table(apps: list[App], results: Results) -> list[str]:
-    lines = ["| Round | App | Target | req/s | p50 | p99 | requests | socket errors | non-2xx/3xx | daemon CPU |",
+    lines = ["| Round | App | Target | req/s | p50 | p99 | requests | socket errors | non-2xx/3xx "
+             "| CPU µs/request: dyno + proxy + daemon |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     rounds = len(results[(apps[0].name, TARGETS[0])])
     for round_ in range(rounds):
@@ -398,7 +460,7 @@ def raw_table(apps: list[App], results: Results) -> list[str]:
                 r = results[(app.name, target)][round_]
                 lines.append(f"| {round_ + 1} | {app.name} | {target} | {r.rps:,.0f} | {r.p50_ms:.2f} ms "
                              f"| {r.p99_ms:.2f} ms | {r.requests} | {r.socket_errors} | {r.non_2xx_3xx} "
-                             f"| {r.daemon_cpu_s:.1f} s |")
+                             f"| {cpu_cell([r])} |")
     return lines
 
 
@@ -423,7 +485,10 @@ def report(args: argparse.Namespace, apps: list[App], results: Results, seaway_c
         "is another nginx running a copy of Seaway's generated config with only its port, folder and "
         "`access_log off` changed. `direct-headers` is wrk straight to the dyno with those headers in the request "
         f"({', '.join(f'`{h}`' for h in HEROKU_REQUEST_HEADERS)}): what they cost the app with no proxy at all. "
-        "Daemon CPU: CPU seconds the Seaway daemon used during a run (it turns the router's records into log lines). "
+        "CPU µs/request: CPU time used during a run, divided by its requests, by the dyno (its processes), the "
+        "nginx in front (master and workers; 0 for the direct targets) and the Seaway daemon (it turns the "
+        "router's records into log lines); on loopback the kernel's TCP work is mostly charged to the process "
+        "whose system call caused it, and wrk's own CPU is not counted. "
         f"This machine has {os.cpu_count()} cores, shared by wrk, nginx, the dyno and the daemon.",
         "",
         *summary_table(apps, results),
@@ -463,7 +528,7 @@ def main() -> None:
         sys.exit(2)
     work = Path(tempfile.mkdtemp(prefix="seaway-router-bench-"))
     daemon = Daemon(work / "home", boot_timeout=60)  # SEAWAY_WEB_CONCURRENCY=1: one worker per dyno
-    proxies: list[Nginx] = []
+    proxies: dict[str, Nginx] = {}
     try:
         daemon.start()
         for app in APP_SPECS:
@@ -471,14 +536,18 @@ def main() -> None:
         seaway_conf = (daemon.home / "router" / "nginx.conf").read_text()
         dynos = {app.name: dyno_address(seaway_conf, app.name) for app in APP_SPECS}
         proxies, urls = own_proxies(daemon, work, seaway_conf, dynos)
-        for proxy in proxies:
+        for proxy in proxies.values():
             proxy.start()
         for app in APP_SPECS:
             check_answers(urls[app.name], f"{app.name}.localhost", app.body)
         assert daemon.process is not None
-        results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections, daemon.process.pid)
+        processes = Processes(daemon.process.pid, {app.name: dyno_leader_pid(daemon, app.name, "web.1")
+                                                    for app in APP_SPECS},
+                              {"router": int((daemon.home / "router" / "nginx.pid").read_text()),
+                               **{target: proxy.pid for target, proxy in proxies.items()}})
+        results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections, processes)
     finally:
-        for proxy in proxies:
+        for proxy in proxies.values():
             proxy.stop()
         if daemon.process is not None:
             daemon.stop()

@@ -48,6 +48,7 @@ from pathlib import Path
 import httpx
 
 from seaway.build.slug import remove_tree
+from seaway.host import process_table, read_pid
 from tests.e2e.daemon import APPS, Daemon, dyno_leader_pid, free_port
 
 BENCH_APPS = Path(__file__).parent / "apps"
@@ -349,12 +350,7 @@ def cpu_seconds(pid: int) -> float:
 def tree_cpu_seconds(root: int) -> float:
     """CPU time of `root` and all its descendants (an nginx master and its workers, a dyno and its worker).
     On loopback, the kernel's TCP work is mostly charged to the process whose system call triggered it."""
-    parents: dict[int, int] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            parents[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        except OSError:
-            continue  # exited meanwhile
+    parents = {pid: ppid for pid, _state, ppid, _group in process_table()}
     tree, grew = {root}, True
     while grew:
         more = {pid for pid, parent in parents.items() if parent in tree} - tree
@@ -541,9 +537,12 @@ def main() -> None:
         for app in APP_SPECS:
             check_answers(urls[app.name], f"{app.name}.localhost", app.body)
         assert daemon.process is not None
+        router_pid = read_pid(daemon.home / "router" / "nginx.pid")
+        if router_pid is None:
+            raise RuntimeError(f"Seaway's nginx has no pid file in {daemon.home / 'router'}")
         processes = Processes(daemon.process.pid, {app.name: dyno_leader_pid(daemon, app.name, "web.1")
                                                     for app in APP_SPECS},
-                              {"router": int((daemon.home / "router" / "nginx.pid").read_text()),
+                              {"router": router_pid,
                                **{target: proxy.pid for target, proxy in proxies.items()}})
         results = measure(APP_SPECS, urls, args.rounds, args.duration, args.connections, processes)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterator
@@ -116,8 +117,11 @@ def test_a_record_written_in_two_pieces_is_one_line(follower: RouterLog, path: P
 def test_a_file_left_from_before_start_is_not_read(follower: RouterLog, path: Path, logs: LogStore):
     """Its lines may be in the logs already (the daemon that read it stopped without finishing it)."""
     path.write_bytes(record("app-a", "/old"))
+    path.chmod(0o644)
+    left = os.stat(path).st_ino
     follower.start()
-    assert not path.exists()
+    assert path.stat().st_size == 0 and os.stat(path).st_ino != left
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
     nginx = FakeNginx(path)
     nginx.write(record("app-a", "/new"))
     assert paths(wait_for_lines(logs, "app-a", 1)) == ["/new"]

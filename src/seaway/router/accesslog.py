@@ -3,9 +3,11 @@
 nginx buffers the records (BUFFER per worker, written when full or FLUSH old) and appends them to
 one file in large writes, each of whole records: a request costs nginx a copy into memory, not a
 system call, and a full disk or a busy daemon never slows a request. The daemon reads the file
-every POLL, by name like `tail -F`. Once the file has grown past ROTATE_BYTES it is unlinked and
-nginx is told to reopen its logs (`reopen`, SIGUSR1): the records nginx still writes to the
-unlinked file are read through the open handle until it has been quiet for OLD_FILE_QUIET.
+every POLL, by name like `tail -F`. Once the file has grown past ROTATE_BYTES it is replaced by an
+empty one and nginx is told to reopen its logs (`reopen`, SIGUSR1): the records nginx still writes
+to the unlinked file are read through the open handle until it has been quiet for OLD_FILE_QUIET.
+The daemon makes every file nginx appends to, mode 0600: the records name every app's hosts,
+paths, dynos and clients. (A root nginx gives a reopened file to its workers' user, mode kept.)
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from seaway.home import fresh_private_file
 from seaway.logs import LogStore
 from seaway.router.logline import parse_record
 
@@ -72,7 +75,7 @@ class RouterLog:
     def start(self) -> None:
         """Before nginx starts. A file left from before was written by an nginx whose daemon stopped
         without reading it to the end; how much of it is already in the logs is unknown, so it goes."""
-        self.path.unlink(missing_ok=True)
+        fresh_private_file(self.path)
         self._thread.start()
 
     def _run(self) -> None:
@@ -100,7 +103,7 @@ class RouterLog:
         current = self._current
         if current is not None and current.file.tell() >= ROTATE_BYTES and not current.unlinked:
             current.unlinked = True
-            self.path.unlink(missing_ok=True)
+            fresh_private_file(self.path)  # before the reopen: nginx appends to it and never creates one
             self.reopen()
         behind = any(followed.behind for followed in self._files())
         self._let_go_of_quiet_files()

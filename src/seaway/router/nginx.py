@@ -12,6 +12,7 @@ import threading
 import time
 from pathlib import Path
 
+from seaway.home import PRIVATE, open_private, private_file
 from seaway.host import (
     RunAs,
     child_pids,
@@ -28,6 +29,9 @@ from seaway.router.config import AppRoute, render_config
 
 class RouterError(Exception):
     pass
+
+
+UMASK = 0o077  # what nginx creates (pid file, a log file it must make itself) is its owner's alone
 
 
 def find_nginx() -> str:
@@ -75,19 +79,30 @@ class NginxRouter:
                              workers=self.workers, access_log=self.access_log.directive() if self.access_log else None,
                              keepalive=self.keepalive)
         candidate = self.conf.with_suffix(".new")
-        candidate.write_text(text)
+        # 0600 from its creation on, before it holds a word.
+        with os.fdopen(open_private(candidate, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as f:
+            f.write(text)
         test = subprocess.run([self.binary, "-t", "-q", "-p", str(self.directory), "-c", str(candidate),
-                               "-e", str(self.directory / "error.log")], capture_output=True, text=True)
+                               "-e", str(self.directory / "error.log")], capture_output=True, text=True, umask=UMASK)
         if test.returncode != 0:
             raise RouterError(f"nginx refused the generated configuration: {test.stderr.strip()}")
         candidate.replace(self.conf)
 
-    def start(self, routes: list[AppRoute]) -> None:
+    def _prepare_directory(self) -> None:
+        """The folder and nginx's files are readable by the daemon (and nginx) only: they hold every app's
+        hostnames, dyno addresses, paths and client addresses. Workers pass through to their temp folders."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, PRIVATE)
         for sub in ("tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"):
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
+        for name in ("error.log", "nginx.out"):
+            private_file(self.directory / name)
         if self.user:
             chown_tree(self.directory / "tmp", self.user)
             grant_traverse(self.directory / "tmp", self.user)
+
+    def start(self, routes: list[AppRoute]) -> None:
+        self._prepare_directory()
         # An nginx left by a daemon that was killed: stop it so the port is ours again.
         stop_leftover(read_pid(self.directory / "nginx.pid"), "nginx", signal.SIGTERM, timeout=5)
         if self.access_log:
@@ -96,10 +111,12 @@ class NginxRouter:
             self._routes = {r.app: r for r in routes}
             self._dynos = {r.app: dict(r.dynos) for r in routes}
             self._write_config()
-            log = open(self.directory / "nginx.out", "ab")
-            self.process = subprocess.Popen(self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                            start_new_session=True)
-            log.close()
+            log = open_private(self.directory / "nginx.out")
+            try:
+                self.process = subprocess.Popen(self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                                                start_new_session=True, umask=UMASK)
+            finally:
+                os.close(log)
         self._wait_workers(set(), timeout=10)
 
     def _wait_workers(self, old: set[int], timeout: float) -> None:

@@ -18,6 +18,7 @@ import pytest
 
 from seaway.addons.postgres import EmbeddedCluster, create_database, drop_database
 from seaway.addons.postgres.cluster import SUPERUSER, SYSTEM_USER
+from seaway.addons.postgres.provision import MAINTENANCE_DATABASES, close_maintenance_databases
 from seaway.dynos.local import free_port, port_open
 from seaway.host import process_alive
 
@@ -234,6 +235,27 @@ def test_drop_removes_database_and_role(cluster: EmbeddedCluster):
 
 def test_drop_of_something_already_gone_is_harmless(cluster: EmbeddedCluster):
     drop_database(cluster.admin_conninfo(), "unobody", "dnothing")
+
+
+def test_app_role_cannot_connect_to_the_maintenance_databases(cluster: EmbeddedCluster, databases):
+    db = databases()
+    close_maintenance_databases(cluster.admin_conninfo())
+    close_maintenance_databases(cluster.admin_conninfo())  # again, as at every start: harmless
+    for name in MAINTENANCE_DATABASES:
+        with pytest.raises(psycopg.OperationalError, match="permission denied for database") as refused:
+            psycopg.connect(conninfo_for(db.url, dbname=name))
+        assert "CONNECT privilege" in str(refused.value)
+        assert query(cluster.admin_conninfo(name), "SELECT current_database()") == [(name,)]  # the admin still can
+    with psycopg.connect(conninfo_for(db.url), autocommit=True) as conn:
+        assert conn.execute("SELECT current_user, current_database()").fetchone() == (db.role, db.database)
+
+
+def test_a_database_made_after_closing_is_still_open_to_its_role(cluster: EmbeddedCluster, databases):
+    """CREATE DATABASE copies template1's contents, not its CONNECT grants."""
+    close_maintenance_databases(cluster.admin_conninfo())
+    db = databases()
+    with psycopg.connect(conninfo_for(db.url), autocommit=True) as conn:
+        assert conn.execute("SELECT current_database()").fetchone() == (db.database,)
 
 
 # Kept last: it replaces the module's cluster object.

@@ -38,3 +38,14 @@ def drop_database(admin_conninfo: str, role: str, database: str) -> None:
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
         conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+MAINTENANCE_DATABASES = ("postgres", "template1")
+
+
+def close_maintenance_databases(admin_conninfo: str) -> None:
+    """Only superusers (the admin) may connect to the cluster's own databases; an app's role gets its own
+    database and no other. Idempotent: safe at every start (template0 takes no connections already)."""
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        for database in MAINTENANCE_DATABASES:
+            conn.execute(sql.SQL("REVOKE CONNECT ON DATABASE {} FROM PUBLIC").format(sql.Identifier(database)))

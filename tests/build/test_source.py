@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import shutil
 import stat
+import subprocess
+import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from seaway.build.errors import BuildError
-from seaway.build.source import extract_source
+from seaway.build.slug import source_manifest
+from seaway.build.source import RATIO_FLOOR, SourceLimits, extract_source
 from seaway.cli.upload import pack_source
+
+MB = 1024 * 1024
 
 # -- building tarballs in memory ---------------------------------------------------
 
@@ -91,11 +99,11 @@ def snapshot_outside(root: Path, dest: Path) -> dict[str, tuple[int, str]]:
     return seen
 
 
-def assert_refused(archive: io.BytesIO, dest: Path, *words: str) -> BuildError:
+def assert_refused(archive: io.BytesIO, dest: Path, *words: str, limits: SourceLimits | None = None) -> BuildError:
     root = dest.parent.parent
     before = snapshot_outside(root, dest)
     with pytest.raises(BuildError) as info:
-        extract_source(archive, dest)
+        extract_source(archive, dest, limits)
     assert snapshot_outside(root, dest) == before, "something outside the destination changed"
     assert (dest.parent / "sentinel" / "keep").read_text() == "original\n"
     assert list(dest.iterdir()) == [], "a refused upload must not be partly unpacked"
@@ -255,6 +263,7 @@ def test_a_truncated_gzipped_tarball_is_refused(dest: Path):
             extract_source(io.BytesIO(whole[: len(whole) // 2]), dest)
     finally:
         assert snapshot_outside(root, dest) == before
+    assert list(dest.iterdir()) == [], "what was unpacked before the break is removed"
 
 
 def test_one_bad_member_refuses_the_whole_upload_before_writing(dest: Path):
@@ -276,3 +285,177 @@ def test_a_link_chained_through_another_link_never_escapes(dest: Path):
         extract_source(archive, dest)
     assert snapshot_outside(root, dest) == before
     assert not os.path.lexists(dest / "x")
+
+
+# -- other compressions, and what the daemon passes ---------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["w:bz2", "w:xz"])
+def test_bz2_and_xz_tarballs_are_unpacked(dest: Path, mode: str):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode) as archive:  # type: ignore[call-overload]
+        info, data = file_("app.py", b"APP")
+        archive.addfile(info, io.BytesIO(data))
+    buffer.seek(0)
+    extract_source(buffer, dest)
+    assert (dest / "app.py").read_text() == "APP"
+
+
+@pytest.mark.parametrize("data", [b"BZh9garbage" * 20, b"\xfd7zXZ\x00garbage" * 20], ids=["bz2", "xz"])
+def test_broken_bz2_and_xz_are_refused(dest: Path, data: bytes):
+    assert_refused(io.BytesIO(data), dest, "not a readable tarball")
+
+
+def test_a_spooled_upload_is_unpacked(dest: Path):
+    """The API spools the upload into a SpooledTemporaryFile (mode w+b), past memory once large."""
+    with tempfile.SpooledTemporaryFile(max_size=1024) as upload:
+        upload.write(tarball(file_("app.py", os.urandom(4000)), file_("Procfile", b"web: x\n"), gzip=True).getvalue())
+        upload.seek(0)
+        extract_source(upload, dest)  # type: ignore[arg-type]
+    assert (dest / "Procfile").read_text() == "web: x\n"
+
+
+# -- bounded uploads: decompression bombs, sparse files, too many files or bytes ----------------
+
+
+class Repeat(io.RawIOBase):
+    """`size` bytes made of `block` again and again, produced as they are read (nothing large is allocated)."""
+
+    def __init__(self, size: int, block: bytes = bytes(MB)) -> None:
+        self.left, self.block = size, block
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return (self.block * (n // len(self.block) + 1))[:n]
+
+
+def streamed_gzip(name: str, size: int, block: bytes = bytes(MB)) -> bytes:
+    """A gzipped tarball of one `size`-byte member repeating `block`."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as archive:
+        info = tarfile.TarInfo(name)
+        info.size = size
+        archive.addfile(info, Repeat(size, block))
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def zero_bomb() -> bytes:
+    return streamed_gzip("zeros.bin", 96 * MB)
+
+
+def test_a_gzip_of_zeros_is_refused_as_a_decompression_bomb(dest: Path, zero_bomb: bytes):
+    assert len(zero_bomb) < MB and 96 * MB > RATIO_FLOOR
+    error = assert_refused(io.BytesIO(zero_bomb), dest, "decompression bomb", "over 200 times", ".slugignore")
+    assert "KB of compressed data" in str(error)
+
+
+def test_a_bomb_is_stopped_while_its_member_is_unpacked(dest: Path, zero_bomb: bytes):
+    """The one member is within max_bytes: the ratio stops it midway, and what was written goes."""
+    written = []
+
+    class Watched(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            if (dest / "zeros.bin").exists():
+                written.append((dest / "zeros.bin").stat().st_size)
+            return super().read(n)
+
+    assert_refused(Watched(zero_bomb), dest, "decompression bomb")
+    assert written and max(written) < 96 * MB, "refused before the whole member was written"
+
+
+def test_a_compressible_big_file_is_not_taken_for_a_bomb(dest: Path):
+    """80 MB that gzip shrinks about 40 times, as one member at the start: past the ratio floor, under the ratio."""
+    block = os.urandom(24 * 1024) + bytes(MB - 24 * 1024)
+    archive = streamed_gzip("model.bin", 80 * MB, block)
+    assert 20 < 80 * MB / len(archive) < 200
+    extract_source(io.BytesIO(archive), dest)
+    assert (dest / "model.bin").stat().st_size == 80 * MB
+
+
+def test_a_lower_ratio_limit_is_honoured(dest: Path):
+    archive = streamed_gzip("model.bin", 80 * MB, os.urandom(24 * 1024) + bytes(MB - 24 * 1024))
+    assert_refused(io.BytesIO(archive), dest, "decompression bomb", "over 10 times", limits=SourceLimits(max_ratio=10))
+
+
+@pytest.mark.skipif(shutil.which("tar") is None, reason="needs the system tar")
+@pytest.mark.parametrize("tar_format", ["gnu", "posix"])
+def test_a_sparse_member_is_refused(tmp_path_factory: pytest.TempPathFactory, dest: Path, tar_format: str):
+    """Python's tarfile writes holes out in full, so the system tar makes the sparse member (as an attacker would)."""
+    folder = tmp_path_factory.mktemp("sparse")  # outside the folder assert_refused reads through
+    (folder / "app.py").write_text("APP")
+    with open(folder / "big.bin", "wb") as f:
+        f.truncate(2**31)
+    upload = folder / "upload.tgz"
+    subprocess.run(["tar", "--sparse", f"--format={tar_format}", "-czf", upload, "-C", folder, "app.py", "big.bin"],
+                   check=True)
+    (folder / "big.bin").unlink()
+    assert upload.stat().st_size < 10_000
+    with tarfile.open(upload) as archive:
+        assert archive.getmember("big.bin").issparse() and archive.getmember("big.bin").size == 2**31
+    with open(upload, "rb") as f:
+        assert_refused(f, dest, "'big.bin'", "sparse file", "2048 MB", "Remove it")  # type: ignore[arg-type]
+
+
+def test_too_many_files_are_refused(dest: Path):
+    limits = SourceLimits(max_files=10)
+    extract_source(tarball(dir_("pkg"), *(file_(f"pkg/m{i}.py") for i in range(9))), dest, limits)
+    assert len(list((dest / "pkg").iterdir())) == 9
+    shutil.rmtree(dest / "pkg")
+    archive = tarball(dir_("pkg"), *(file_(f"pkg/m{i}.py") for i in range(10)))
+    assert_refused(archive, dest, "more than 10 files", "SEAWAY_MAX_SLUG_FILES", ".slugignore", limits=limits)
+
+
+def test_too_many_bytes_are_refused(dest: Path):
+    limits = SourceLimits(max_bytes=1000)
+    extract_source(tarball(file_("a.py", b"a" * 600), file_("b.py", b"b" * 400), symlink("c.py", "a.py")), dest, limits)
+    assert (dest / "b.py").stat().st_size == 400
+    for name in ("a.py", "b.py", "c.py"):
+        (dest / name).unlink()
+    archive = tarball(file_("a.py", b"a" * 600), file_("b.py", b"b" * 401))
+    assert_refused(archive, dest, "more than 1000 bytes", "SEAWAY_MAX_SLUG_MB", "'b.py'", "1001 bytes",
+                   "Add large files to .slugignore", limits=limits)
+
+
+def test_a_member_over_the_size_limit_is_refused_before_its_data_is_read(dest: Path):
+    """A header claiming 3 GB and no data at all: the claim alone is refused (nothing is read or written)."""
+    info = tarfile.TarInfo("huge.bin")
+    info.size = 3 * 1024 * MB
+    header = info.tobuf(format=tarfile.GNU_FORMAT)
+    assert_refused(io.BytesIO(tarball(file_("app.py", b"APP")).getvalue()[:1024] + header), dest,
+                   "more than 2048 MB (SEAWAY_MAX_SLUG_MB)", "'huge.bin'", "3072 MB")
+
+
+# -- the daemon's hashing of a slug is bounded too --------------------------------------------------
+
+MEASURE = """
+import resource, sys
+from pathlib import Path
+from seaway.build.slug import source_manifest
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+manifest = source_manifest(Path(sys.argv[1]))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(after - before)
+print(manifest.decode())
+"""
+
+
+def test_source_manifest_hashes_a_huge_file_in_bounded_memory(tmp_path: Path):
+    (tmp_path / "app.py").write_bytes(b"APP")
+    with open(tmp_path / "big.bin", "wb") as f:
+        f.truncate(1024 * MB)  # 1 GiB, sparse on disk: reading it costs memory only if read whole
+    run = subprocess.run([sys.executable, "-c", MEASURE, str(tmp_path)], capture_output=True, text=True, check=True)
+    growth_kb, *rows = run.stdout.splitlines()
+    assert int(growth_kb) < 200 * 1024, f"peak memory grew by {int(growth_kb) >> 10} MB hashing a 1 GiB file"
+    assert rows[0].startswith("app.py ") and rows[0].endswith(hashlib.sha256(b"APP").hexdigest())
+    assert rows[1].startswith("big.bin ") and len(rows[1].split()[-1]) == 64
+
+
+def test_source_manifest_hashes_files_larger_than_a_chunk_exactly(tmp_path: Path):
+    data = os.urandom(3 * MB + 17)
+    (tmp_path / "data.bin").write_bytes(data)
+    assert source_manifest(tmp_path).endswith(hashlib.sha256(data).hexdigest().encode())

@@ -51,6 +51,24 @@ def grant_traverse(path: Path, user: "RunAs") -> None:
         _GRANTED.add((str(folder), user.uid, folder.stat().st_ctime_ns))
 
 
+def grant_write_tree(root: Path, user: "RunAs", skip: str | None = None) -> None:
+    """An ACL entry letting `user` write every file and folder under `root` (but the top-level `skip`).
+
+    One `setfacl` for the whole tree, reading the paths from its standard input."""
+    paths = []
+    for folder, dirs, files in os.walk(root):
+        if skip and folder == str(root):
+            dirs[:] = [d for d in dirs if d != skip]
+        paths += [os.path.join(folder, name) for name in dirs + files if not os.path.islink(os.path.join(folder, name))]
+    paths.append(str(root))
+    setfacl = shutil.which("setfacl")
+    if setfacl is None:
+        return  # dynos can then add files but not change the slug's own
+    listed = [p for p in paths if "\n" not in p]
+    subprocess.run([setfacl, "-m", f"u:{user.name}:rwX", "-"], input="\n".join(listed) + "\n", text=True,
+                   capture_output=True, check=False)
+
+
 def chown_tree(path: Path, user: "RunAs") -> None:
     for folder, dirs, files in os.walk(path):
         os.chown(folder, user.uid, user.gid)
@@ -145,11 +163,32 @@ def app_user(app: str) -> RunAs | None:
 
 
 def remove_app_user(app: str, granted: list[Path]) -> None:
-    """Delete the app's user, first taking back the ACL entries it was given on `granted` folders:
-    a user created later may get the same uid, and must not inherit them."""
+    """Delete the app's user, first ending any process it still runs and taking back the ACL entries it
+    was given under the `granted` folders (its slugs): a user created later may get the same uid, and
+    must not inherit them."""
     if not is_root():
         return
     name = app_user_name(app)
+    try:
+        uid = pwd.getpwnam(name).pw_uid
+    except KeyError:
+        return
+    kill_user_processes(uid)
     for folder in granted:
-        subprocess.run(["setfacl", "-x", f"u:{name}", str(folder)], capture_output=True)
+        subprocess.run(["setfacl", "-R", "-x", f"u:{name}", str(folder)], capture_output=True)
     subprocess.run(["userdel", name], capture_output=True)
+
+
+def kill_user_processes(uid: int) -> int:
+    """SIGKILL every process running as `uid` (none should be left once its dynos stopped)."""
+    count = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid == uid:
+                os.kill(int(entry), 9)
+                count += 1
+        except (OSError, ProcessLookupError):
+            continue
+    return count

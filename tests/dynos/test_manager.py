@@ -47,8 +47,8 @@ class RecordingBackend(LocalBackend):
         super().__init__(slugs_dir, run_dir)
         self.started: list[LocalDyno] = []
 
-    def start(self, spec, output, on_exit=None) -> LocalDyno:
-        dyno = super().start(spec, output, on_exit)
+    def start(self, spec, output, on_exit=None, on_notice=None) -> LocalDyno:
+        dyno = super().start(spec, output, on_exit, on_notice)
         self.started.append(dyno)
         return dyno
 

@@ -24,6 +24,7 @@ class DynoSpec:
     stop_timeout: float = 30  # SIGTERM, then SIGKILL after this
     healthchecks: tuple[dict[str, Any], ...] = ()  # HTTP checks from app.json, web dynos only
     tty: tuple[int, int] | None = None  # (columns, rows): run on a pseudo-terminal, for interactive one-offs
+    memory_mb: int | None = None  # Heroku's memory quota: R14 above it, R15 and a kill at twice it (None: none)
 
     @property
     def name(self) -> str:
@@ -40,6 +41,8 @@ class Dyno(Protocol):
 
     def wait_until_bound(self, timeout: float) -> bool: ...
 
+    def bind_problem(self) -> str | None: ...  # why it cannot be reached although it listens, if so
+
     def stop(self, timeout: float) -> int | None: ...
 
     def write(self, data: bytes) -> None: ...  # to a TTY dyno's terminal
@@ -55,7 +58,11 @@ class Output(Protocol):
     def close(self) -> None: ...  # the output has ended
 
 
+Notice = Callable[[str], None]  # the platform's own lines about a dyno (R14, R15), for its log
+
+
 class Backend(Protocol):
-    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None) -> Dyno: ...
+    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None,
+              on_notice: Notice | None = None) -> Dyno: ...
 
     def reap_orphans(self) -> int: ...

@@ -38,6 +38,9 @@ def wait_until_up(dyno: Dyno, settle: float) -> str | None:
         return None if code is None else f"{spec.name} exited with status {code} during boot"
     if not dyno.wait_until_bound(spec.boot_timeout):
         code = dyno.exit_code()
+        problem = dyno.bind_problem() if code is None else None
+        if problem:
+            return problem
         if code is None:
             return (f"Error R10 (Boot timeout) -> {spec.name} failed to bind to $PORT within "
                     f"{spec.boot_timeout:g} seconds of launch")

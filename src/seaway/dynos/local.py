@@ -1,4 +1,9 @@
-"""The local backend: each dyno is a child process group on this host, run from its slug folder."""
+"""The local backend: each dyno is a child process of the daemon on this host, run from its slug.
+
+How its process starts is the launch's job: `BareLaunch` (a process group with a HOME of its own,
+when the daemon is not root) or `SandboxLaunch` (its own namespaces, filesystem, network and
+limits; see dynos/sandboxed.py). The dyno itself (output, exit, stop) is the same either way.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
-from seaway.dynos.backend import DynoSpec, Output
+from seaway.dynos.backend import DynoSpec, Notice, Output
 from seaway.host import RunAs, grant_traverse, process_alive, read_pid
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -42,6 +48,34 @@ def _take_terminal() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
+def dyno_environment(spec: DynoSpec, path: str, home: str, port: int | None) -> dict[str, str]:
+    """What every dyno gets: PATH with its venv first, HOME, the release's vars, DYNO and PORT."""
+    env = {"PATH": f"{path}:{SYSTEM_PATH}", "HOME": home, "LANG": "C.UTF-8"}
+    env.update(spec.env)
+    env["DYNO"] = spec.name
+    if port is not None:
+        env["PORT"] = str(port)
+    if spec.tty:
+        env["TERM"] = spec.env.get("TERM", "xterm-256color")
+    return env
+
+
+class Launch(Protocol):
+    """How a dyno's process is started and ended: bare on the host, or in a sandbox."""
+
+    address: tuple[str, int] | None
+
+    def popen(self, spec: DynoSpec, streams: dict[str, object]) -> subprocess.Popen[bytes]: ...
+
+    def terminate(self, process: subprocess.Popen[bytes]) -> None: ...  # SIGTERM, as Heroku stops a dyno
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None: ...  # SIGKILL to everything of the dyno
+
+    def finished(self, process: subprocess.Popen[bytes]) -> None: ...  # the process exited: clean up
+
+    def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None: ...
+
+
 def _open_slug_to(app_dir: Path, user: RunAs) -> None:
     """Let an app's user through to its slug (an ACL entry on the 0550 slug folder) and its interpreter."""
     grant_traverse(app_dir / ".venv", user)
@@ -50,37 +84,63 @@ def _open_slug_to(app_dir: Path, user: RunAs) -> None:
         grant_traverse(Path(os.path.realpath(python)), user)
 
 
-class LocalDyno:
-    def __init__(self, spec: DynoSpec, app_dir: Path, run_dir: Path, output: Output,
-                 on_exit: Callable[[int], None] | None) -> None:
-        self.spec = spec
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except ProcessLookupError:
+        pass
+
+
+class BareLaunch:
+    """A process group on the host, from the slug folder itself, with a throw-away HOME and TMPDIR."""
+
+    def __init__(self, spec: DynoSpec, app_dir: Path, homes: Path) -> None:
+        self.app_dir = app_dir
         self.address: tuple[str, int] | None = ("127.0.0.1", free_port()) if spec.web else None
-        # The slug is read-only and shared; each dyno gets its own writable, throw-away HOME and TMPDIR.
-        self.home = Path(tempfile.mkdtemp(prefix=f"{spec.app}.{spec.name}.", dir=run_dir / "homes"))
-        run_as = RunAs.of(pwd.getpwnam(spec.user)) if spec.user else None
-        if run_as:
-            os.chown(self.home, run_as.uid, run_as.gid)
-            _open_slug_to(app_dir, run_as)
-        env = {"PATH": f"{app_dir / '.venv' / 'bin'}:{SYSTEM_PATH}", "HOME": str(self.home),
-               "TMPDIR": str(self.home), "LANG": "C.UTF-8"}
-        env.update(spec.env)
-        env["DYNO"] = spec.name
-        if self.address:
-            env["PORT"] = str(self.address[1])
+        self.home = Path(tempfile.mkdtemp(prefix=f"{spec.app}.{spec.name}.", dir=homes))
+        self.run_as = RunAs.of(pwd.getpwnam(spec.user)) if spec.user else None
+        if self.run_as:
+            os.chown(self.home, self.run_as.uid, self.run_as.gid)
+            _open_slug_to(app_dir, self.run_as)
+
+    def popen(self, spec: DynoSpec, streams: dict[str, object]) -> subprocess.Popen[bytes]:
+        env = dyno_environment(spec, str(self.app_dir / ".venv" / "bin"), str(self.home),
+                               self.address[1] if self.address else None)
+        env["TMPDIR"] = str(self.home)
+        return subprocess.Popen(["/bin/bash", "-c", spec.command], cwd=self.app_dir, env=env, start_new_session=True,
+                                **streams, **(self.run_as.popen_kwargs() if self.run_as else {}))  # type: ignore[arg-type]
+
+    def terminate(self, process: subprocess.Popen[bytes]) -> None:
+        _signal_group(process, signal.SIGTERM)
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        _signal_group(process, signal.SIGKILL)
+
+    def finished(self, process: subprocess.Popen[bytes]) -> None:
+        _signal_group(process, signal.SIGKILL)  # what the process left behind in its group
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None:
+        return None
+
+
+class LocalDyno:
+    def __init__(self, spec: DynoSpec, launch: Launch, pids_dir: Path, output: Output,
+                 on_exit: Callable[[int], None] | None) -> None:
+        self.spec, self.launch = spec, launch
+        self.address = launch.address
         self._terminal: int | None = None
         streams: dict[str, object] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
         if spec.tty:
-            env["TERM"] = spec.env.get("TERM", "xterm-256color")
             self._terminal, terminal = os.openpty()
             self.resize(*spec.tty)
             streams = {"stdin": terminal, "stdout": terminal, "stderr": terminal, "preexec_fn": _take_terminal}
-        self.process = subprocess.Popen(
-            ["/bin/bash", "-c", spec.command], cwd=app_dir, env=env, start_new_session=True,
-            **streams, **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
-        )
-        if spec.tty:
-            os.close(terminal)
-        self.pid_file = run_dir / "pids" / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
+        try:
+            self.process = launch.popen(spec, streams)
+        finally:
+            if spec.tty:
+                os.close(terminal)
+        self.pid_file = pids_dir / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
         self.pid_file.write_text(str(self.process.pid))
         self._done = threading.Event()
         reader = threading.Thread(target=self._pump, args=(output,), daemon=True, name=f"dyno-{spec.app}-{spec.name}")
@@ -108,12 +168,11 @@ class LocalDyno:
                 self.process.stdout.close()
 
     def _finish(self, reader: threading.Thread, on_exit: Callable[[int], None] | None) -> None:
-        """When the dyno's process exits, the dyno is over: what it left in its group is killed too."""
+        """When the dyno's process exits, the dyno is over: what it left behind is killed too."""
         code = self.process.wait()
-        self._signal(signal.SIGKILL)
+        self.launch.finished(self.process)
         reader.join(5)  # the rest of its output
         self.pid_file.unlink(missing_ok=True)
-        shutil.rmtree(self.home, ignore_errors=True)
         self._done.set()
         if on_exit:
             on_exit(code)
@@ -138,7 +197,8 @@ class LocalDyno:
         return self.process.returncode if self._done.is_set() else None
 
     def wait_until_bound(self, timeout: float) -> bool:
-        """True once the dyno accepts connections on its port; False if it exits or time runs out."""
+        """True once the dyno accepts connections on its port; False if it exits, listens where the
+        router cannot reach it (see bind_problem), or time runs out."""
         assert self.address is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -146,36 +206,54 @@ class LocalDyno:
                 return False
             if port_open(self.address):
                 return True
+            if self.bind_problem() is not None:
+                return False
             time.sleep(0.01)
         return False
 
-    def _signal(self, signum: int) -> None:
-        try:
-            os.killpg(self.process.pid, signum)
-        except ProcessLookupError:
-            pass
+    def bind_problem(self) -> str | None:
+        """Why the dyno cannot be reached although it listens on its port, if so."""
+        return self.launch.bind_problem(self.process)
 
     def stop(self, timeout: float) -> int | None:
-        """SIGTERM to the whole process group, SIGKILL if it is still there after `timeout` seconds."""
+        """SIGTERM to every process of the dyno, SIGKILL if it is still there after `timeout` seconds."""
         if self.exit_code() is None:
-            self._signal(signal.SIGTERM)
+            self.launch.terminate(self.process)
             if self.wait(timeout) is None:
-                self._signal(signal.SIGKILL)
-        self._signal(signal.SIGKILL)  # anything the process left behind in its group
+                self.launch.kill(self.process)
+        self.launch.kill(self.process)  # anything the process left behind
         return self.wait(5)
 
 
+class Confinement(Protocol):
+    """Where dynos run isolated (dynos/sandboxed.py): gives each its launch, watches its limits."""
+
+    def launch(self, spec: DynoSpec, app_dir: Path, on_notice: Notice | None) -> Launch: ...
+
+    def watch(self, dyno: LocalDyno) -> None: ...
+
+    def reap(self) -> None: ...
+
+
 class LocalBackend:
-    def __init__(self, slugs_dir: Path, run_dir: Path) -> None:
+    def __init__(self, slugs_dir: Path, run_dir: Path, sandbox: Confinement | None = None) -> None:
         self.slugs_dir = slugs_dir
         self.run_dir = run_dir / "dynos"
+        self.sandbox = sandbox
         for sub, mode in (("pids", 0o700), ("homes", 0o711)):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
             os.chmod(self.run_dir / sub, mode)
         os.chmod(self.run_dir, 0o711)
 
-    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None) -> LocalDyno:
-        return LocalDyno(spec, self.slugs_dir / spec.slug / "app", self.run_dir, output, on_exit)
+    def start(self, spec: DynoSpec, output: Output, on_exit: Callable[[int], None] | None = None,
+              on_notice: Notice | None = None) -> LocalDyno:
+        app_dir = self.slugs_dir / spec.slug / "app"
+        launch: Launch = (self.sandbox.launch(spec, app_dir, on_notice) if self.sandbox
+                          else BareLaunch(spec, app_dir, self.run_dir / "homes"))
+        dyno = LocalDyno(spec, launch, self.run_dir / "pids", output, on_exit)
+        if self.sandbox:
+            self.sandbox.watch(dyno)
+        return dyno
 
     def reap_orphans(self) -> int:
         """Stop dynos left running by a daemon that died without stopping them."""
@@ -191,4 +269,6 @@ class LocalBackend:
             pid_file.unlink(missing_ok=True)
         for home in (self.run_dir / "homes").iterdir():
             shutil.rmtree(home, ignore_errors=True)
+        if self.sandbox:
+            self.sandbox.reap()
         return count

@@ -68,7 +68,8 @@ class DynoManager:
         self._log(spec, f"Starting process with command `{spec.command}`")
         holder: list[Dyno] = []
         dyno = self.backend.start(spec, output or DynoOutput(self.logs, spec.app, spec.name, self.log_rate, 5 * self.log_rate),
-                                  on_exit=lambda code: self._exited(holder, code))
+                                  on_exit=lambda code: self._exited(holder, code),
+                                  on_notice=lambda line: self._log(spec, line))
         holder.append(dyno)
         return dyno
 

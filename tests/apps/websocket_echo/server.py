@@ -11,7 +11,7 @@ async def echo(websocket):
 
 
 async def main():
-    async with serve(echo, "127.0.0.1", int(os.environ["PORT"])):
+    async with serve(echo, "0.0.0.0", int(os.environ["PORT"])):
         await asyncio.get_running_loop().create_future()
 
 

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from seaway.build.cache import BuildCache
 from seaway.build.deps import (
+    Install,
     cached_venv,
     dependency_key,
     dependency_warnings,
     installed_packages,
+    venv_digest,
 )
 from seaway.build.python import choose_interpreter
 
@@ -37,17 +40,20 @@ def test_dependency_key_follows_dependency_files_only(tmp_path: Path) -> None:
 
 
 def test_second_venv_reuses_compiled_bytecode(tmp_path: Path) -> None:
-    cache = tmp_path / "cache"
+    cache = BuildCache(tmp_path / "cache")
+    cache.prepare(None)
+    install = Install(cache)
     lines: list[str] = []
     app = _app(tmp_path, "gunicorn\n")
     interpreter = choose_interpreter(app, lambda _w: None)
-    first, _key, reused = cached_venv(app, interpreter, cache, lines.append)
+    first, _key, reused, digest = cached_venv(app, interpreter, install, lines.append)
     assert not reused and "gunicorn==" in " ".join(installed_packages(first))
+    assert digest == venv_digest(first)  # kept beside it, taken once it could no longer change
     assert list(first.rglob("gunicorn/__pycache__/*.pyc"))
 
     (app / "requirements.txt").write_text("gunicorn\nsix\n")  # a dependency change: a new venv
     lines.clear()
-    second, _key, reused = cached_venv(app, interpreter, cache, lines.append)
+    second, _key, reused, _digest = cached_venv(app, interpreter, install, lines.append)
     assert not reused and second != first
     summary = [line for line in lines if "Bytecode:" in line]
     assert summary, lines
@@ -59,8 +65,8 @@ def test_second_venv_reuses_compiled_bytecode(tmp_path: Path) -> None:
                              capture_output=True, text=True, env={"PYTHONDONTWRITEBYTECODE": "1"})
     assert "gunicorn/__pycache__/arbiter" in verbose.stderr and "code object from" in verbose.stderr
 
-    third, _key, reused = cached_venv(app, interpreter, cache, lines.append)
-    assert reused and third == second  # same dependencies: nothing installed
+    third, _key, reused, again = cached_venv(app, interpreter, install, lines.append)
+    assert reused and third == second and again == venv_digest(second)  # same dependencies: nothing installed
 
 
 def test_failed_install_leaves_no_half_venv(tmp_path: Path) -> None:
@@ -68,9 +74,11 @@ def test_failed_install_leaves_no_half_venv(tmp_path: Path) -> None:
 
     app = _app(tmp_path, "seaway-this-package-does-not-exist-4242==1.0\n")
     interpreter = choose_interpreter(app, lambda _w: None)
+    cache = BuildCache(tmp_path / "cache")
+    cache.prepare(None)
     with pytest.raises(BuildError, match="seaway-this-package-does-not-exist-4242"):
-        cached_venv(app, interpreter, tmp_path / "cache", lambda _l: None)
-    assert list((tmp_path / "cache" / "venvs").iterdir()) == []
+        cached_venv(app, interpreter, Install(cache), lambda _l: None)
+    assert list(cache.venvs.iterdir()) == [] and list(cache.staging.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from seaway.host import RunAs
+from seaway.build.runner import Runner
 
 MAX_DONORS = 4
 
@@ -66,17 +66,18 @@ def reuse_bytecode(venv: Path, donors: list[Path], tag: str) -> tuple[int, list[
     return reused, missing
 
 
-def compile_sources(venv: Path, sources: list[str], reused: int, run_as: RunAs | None = None) -> None:
-    """Compile these modules with the venv's interpreter.
+def compile_sources(venv: Path, sources: list[str], reused: int, runner: Runner, env: dict[str, str]) -> None:
+    """Compile these modules with the venv's interpreter, through the build's runner.
 
     compileall runs a list of files on one core but a folder on every core (skipping fresh .pyc
     files), so many missing modules are compiled folder by folder."""
     if not sources:
         return
-    command = [str(venv / "bin" / "python"), "-m", "compileall", "-q"]
+    command = [runner.path(venv / "bin" / "python"), "-m", "compileall", "-q"]
     if len(sources) > reused:
-        command += ["-j", "0", *map(str, _site_packages(venv))]
+        command += ["-j", "0", *(runner.path(site) for site in _site_packages(venv))]
     else:
         command += ["-i", "-"]
-    subprocess.run(command, input="\n".join(sources), text=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   **(run_as.popen_kwargs() if run_as else {}))  # type: ignore[arg-type]
+    process = runner.popen(command, venv, env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    process.communicate("\n".join(runner.path(Path(source)) for source in sources))

@@ -7,15 +7,20 @@ import os
 import subprocess
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from uv import find_uv_bin
 
 from seaway.build.bytecode import compile_sources, reuse_bytecode
+from seaway.build.cache import BuildCache
 from seaway.build.errors import BuildError
 from seaway.build.python import Interpreter
-from seaway.build.slug import make_read_only, remove_tree
-from seaway.host import ROOT, RunAs, chown_tree
+from seaway.build.runner import HostRunner, Runner
+from seaway.build.slug import make_read_only, remove_tree, source_manifest
+from seaway.host import ROOT, chown_tree
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml", "uv.lock")
 
@@ -38,24 +43,33 @@ def dependency_key(app_dir: Path, interpreter: Interpreter) -> str:
     return digest.hexdigest()
 
 
-def uv_environment(cache_dir: Path) -> dict[str, str]:
-    env = dict(os.environ)
+# Config vars a build never takes from the app (the buildpack's list): they would break the tools.
+NOT_FROM_CONFIG = ("PATH", "GIT_DIR", "CPATH", "CPPATH", "LD_PRELOAD", "LIBRARY_PATH", "LD_LIBRARY_PATH", "PYTHONHOME")
+# The daemon's own settings a build may need to reach the package indexes: proxies, CAs, index URLs.
+PASSED_THROUGH = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy",
+                  "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX",
+                  "UV_INDEX", "UV_FIND_LINKS", "UV_INDEX_STRATEGY", "UV_HTTP_TIMEOUT")
+
+
+def build_environment(config: dict[str, str], home: str, uv_cache: str, uv: str) -> dict[str, str]:
+    """The app's config vars, the index settings above, and what uv needs; nothing else of the daemon's."""
+    env = {key: value for key, value in config.items() if key not in NOT_FROM_CONFIG}
+    env.update({key: os.environ[key] for key in PASSED_THROUGH if key in os.environ and key not in env})
     env.update(
-        UV_CACHE_DIR=str(cache_dir / "uv"),
+        PATH=f"{os.path.dirname(uv)}:{SYSTEM_PATH}",
+        HOME=home,
+        LANG="C.UTF-8",
+        UV_CACHE_DIR=uv_cache,
         UV_PYTHON_DOWNLOADS="never",
         UV_SYSTEM_CERTS="1",  # formerly UV_NATIVE_TLS: use the host CA bundle
         UV_NO_PROGRESS="1",
         UV_LINK_MODE="hardlink",
     )
-    env.pop("VIRTUAL_ENV", None)
     return env
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None], run_as: RunAs | None) -> None:
-    process = subprocess.Popen(
-        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-        **(run_as.popen_kwargs() if run_as else {}),  # type: ignore[arg-type]
-    )
+def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None], runner: Runner) -> None:
+    process = runner.popen(args, cwd, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert process.stdout is not None
     lines = []
     for line in process.stdout:
@@ -66,65 +80,96 @@ def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], 
         raise BuildError(f"Installing dependencies failed (uv exited {process.returncode}):\n{tail}")
 
 
-def _install_command(uv: str, app_dir: Path, venv: Path, interpreter: Interpreter, env: dict[str, str]) -> list[str]:
+def _install_command(uv: str, app_dir: Path, venv: str, interpreter: Interpreter, env: dict[str, str]) -> list[str]:
     """requirements.txt, else uv.lock (exactly as locked), else pyproject.toml's dependencies."""
     if (app_dir / "requirements.txt").is_file():
-        return [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "requirements.txt"]
+        return [uv, "pip", "install", "--python", f"{venv}/bin/python", "-r", "requirements.txt"]
     if (app_dir / "uv.lock").is_file():
-        env["UV_PROJECT_ENVIRONMENT"] = str(venv)
+        env["UV_PROJECT_ENVIRONMENT"] = venv
         return [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--python", interpreter.path]
-    return [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "-r", "pyproject.toml"]
+    return [uv, "pip", "install", "--python", f"{venv}/bin/python", "-r", "pyproject.toml"]
 
 
-def install_dependencies(
-    app_dir: Path, venv: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None],
-    run_as: RunAs | None = None,
-) -> None:
-    """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode.
+@dataclass(frozen=True)
+class Install:
+    """Where and how one build installs: its cache, how its commands run, and with which app config vars."""
 
-    With `run_as`, uv and the compiler run as that (the app's) user."""
-    uv, env = find_uv_bin(), uv_environment(cache_dir)
-    if run_as:
-        env["HOME"] = str(cache_dir)  # the app's own cache folder, which its user owns
-    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, str(venv)], app_dir, env, emit, run_as)
-    install = _install_command(uv, app_dir, venv, interpreter, env)
+    cache: BuildCache
+    runner: Runner = field(default_factory=HostRunner)
+    config: dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        return build_environment(self.config, self.runner.path(self.cache.builder), self.runner.path(self.cache.uv),
+                                 find_uv_bin())
+
+
+def install_dependencies(app_dir: Path, venv: Path, interpreter: Interpreter, install: Install,
+                         emit: Callable[[str], None]) -> None:
+    """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode,
+    every step through the install's runner (as the app's user, in its sandbox, when root)."""
+    uv, env, runner = find_uv_bin(), install.environment(), install.runner
+    inside = runner.path(venv)
+    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, inside], app_dir, env, emit, runner)
+    command = _install_command(uv, app_dir, inside, interpreter, env)
     minor = ".".join(map(str, interpreter.version[:2]))
-    earlier = sorted((p for p in (cache_dir / "venvs").glob(f"*/lib/python{minor}") if ".tmp" not in str(p)),
+    earlier = sorted((p for p in install.cache.venvs.glob(f"*/lib/python{minor}")),
                      key=lambda p: p.stat().st_mtime, reverse=True)
     if not earlier:  # nothing compiled to reuse: uv compiles fastest
-        _run(install + ["--compile-bytecode"], app_dir, env, emit, run_as)
+        _run(command + ["--compile-bytecode"], app_dir, env, emit, runner)
         return
-    _run(install, app_dir, env, emit, run_as)
+    _run(command, app_dir, env, emit, runner)
     reused, missing = reuse_bytecode(venv, [p.parent.parent for p in earlier], interpreter.cache_tag)
-    compile_sources(venv, missing, reused, run_as)
+    compile_sources(venv, missing, reused, runner, env)
     emit(f"       Bytecode: compiled {len(missing)} modules, reused {reused} from earlier builds")
 
 
-def cached_venv(app_dir: Path, interpreter: Interpreter, cache_dir: Path, emit: Callable[[str], None],
-                run_as: RunAs | None = None) -> tuple[Path, str, bool]:
+def venv_digest(venv: Path) -> str:
+    """The digest of everything in a venv (paths, modes, contents): what a slug's name must cover."""
+    return hashlib.sha256(source_manifest(venv, skip=None)).hexdigest()
+
+
+def cached_venv(app_dir: Path, interpreter: Interpreter, install: Install,
+                emit: Callable[[str], None]) -> tuple[Path, str, bool, str]:
     """The venv for these dependencies from the build cache, installing it first on a miss.
 
-    Returns (venv path, dependency key, whether it was reused). A venv installed as `run_as` is
-    handed to root before it is cached, so its builder cannot change it afterwards."""
+    Returns (venv path, dependency key, whether it was reused, its content digest). A new venv is
+    handed to root and made read-only before it enters the cache, so its builder cannot change it
+    afterwards; its digest is taken then, and kept beside it where only root writes."""
+    cache = install.cache
     key = dependency_key(app_dir, interpreter)
-    venv = cache_dir / "venvs" / key
-    venv.parent.mkdir(parents=True, exist_ok=True)
+    venv = cache.venvs / key
     if venv.is_dir():
-        return venv, key, True
-    staging = venv.with_name(f"{key}.{uuid.uuid4().hex[:8]}.tmp")
+        return venv, key, True, _stored_digest(cache, key)
+    staging = cache.staging / f"{key}.{uuid.uuid4().hex[:8]}"
     remove_tree(staging)
     try:
-        install_dependencies(app_dir, staging, interpreter, cache_dir, emit, run_as)
-        if run_as:
+        install_dependencies(app_dir, staging, interpreter, install, emit)
+        if os.geteuid() == 0:
             chown_tree(staging, ROOT)
         make_read_only(staging)  # slugs hard-link it: nothing may change it from now on
+        _write_digest(cache, key, venv_digest(staging))
         staging.rename(venv)
     except OSError:
         if not venv.is_dir():  # a parallel build of the same dependencies got there first otherwise
             raise
     finally:
         remove_tree(staging)
-    return venv, key, False
+    return venv, key, False, _stored_digest(cache, key)
+
+
+def _write_digest(cache: BuildCache, key: str, digest: str) -> None:
+    temporary = cache.digest_file(key).with_suffix(f".{uuid.uuid4().hex[:8]}")
+    temporary.write_text(digest + "\n")
+    temporary.replace(cache.digest_file(key))
+
+
+def _stored_digest(cache: BuildCache, key: str) -> str:
+    try:
+        return cache.digest_file(key).read_text().strip()
+    except FileNotFoundError:  # a venv cached before digests were kept
+        digest = venv_digest(cache.venvs / key)
+        _write_digest(cache, key, digest)
+        return digest
 
 
 def installed_packages(venv: Path) -> list[str]:

@@ -31,15 +31,16 @@ def source_manifest(app_dir: Path, skip: str = ".venv") -> bytes:
             if stat.S_ISLNK(info.st_mode):
                 content = os.readlink(path).encode()
             else:
-                content = hashlib.sha256(path.read_bytes()).hexdigest().encode()
+                with path.open("rb") as f:  # in bounded chunks: a file may be far larger than memory
+                    content = hashlib.file_digest(f, "sha256").hexdigest().encode()
             rows.append(b"%s %o %s" % ((rel / name).as_posix().encode(), info.st_mode, content))
     return b"\n".join(rows)
 
 
-def slug_digest(app_dir: Path, deps_key: str, packages: list[str], python_version: str) -> str:
+def slug_digest(app_dir: Path, venv_digest: str, python_version: str) -> str:
+    """A slug's name: the digest of every file in it (the app's, and the venv's through its own digest)."""
     digest = hashlib.sha256(source_manifest(app_dir))
-    digest.update(f"\npython {python_version}\ndeps {deps_key}\n".encode())
-    digest.update("\n".join(packages).encode())
+    digest.update(f"\npython {python_version}\nvenv {venv_digest}\n".encode())
     return digest.hexdigest()
 
 

@@ -1,0 +1,55 @@
+"""Builder.build as root in a real build sandbox: as the app's user, with a cache it cannot turn
+against later builds, and an environment of the app's own."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from seaway.build.builder import Builder
+from seaway.build.deps import venv_digest
+from seaway.cli.upload import pack_source
+from seaway.host import RunAs
+from seaway.sandbox import Sandbox
+from tests.build.test_builder import copy_sample
+
+pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="build sandboxes need root"), pytest.mark.timeout(300)]
+
+
+def test_a_sandboxed_build_makes_a_slug_and_keeps_its_venv_out_of_reach(
+        tmp_path: Path, sandbox: Sandbox, sandbox_user: RunAs, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEAWAY_API_TOKEN", "never-in-a-build")
+    builder = Builder(tmp_path / "slugs", tmp_path / "builds", tmp_path / "cache", sandbox)
+    source = copy_sample(tmp_path / "source")
+    (source / "requirements.txt").write_text("gunicorn\n")
+    cache = tmp_path / "cache" / "apps" / "demo"
+    lines: list[str] = []
+    built = builder.build(pack_source(source), lines.append, sandbox_user, cache, config={"GREETING": "hi"},
+                          name="demo")
+    assert (built.path / "app" / ".venv" / "bin" / "gunicorn").exists(), lines
+    venvs, builder_dir = cache / "venvs", cache / "builder"
+    assert venvs.stat().st_uid == 0 and stat.S_IMODE(venvs.stat().st_mode) == 0o700  # no build or dyno reaches it
+    assert builder_dir.stat().st_uid == sandbox_user.uid
+    (digest_file,) = venvs.glob("*.sha256")
+    assert digest_file.read_text().strip() == venv_digest(built.path / "app" / ".venv")
+    assert not any(sandbox.jails_dir.iterdir())  # the build's sandbox is gone
+
+
+def test_a_changed_venv_can_never_pass_for_the_same_slug(tmp_path: Path, sandbox: Sandbox,
+                                                         sandbox_user: RunAs) -> None:
+    """The slug's name covers the venv's content: a cache entry changed after the fact (as the old attack
+    did) gives another name, so no other app can be handed the changed files as the same slug."""
+    builder = Builder(tmp_path / "slugs", tmp_path / "builds", tmp_path / "cache", sandbox)
+    source = copy_sample(tmp_path / "source")
+    cache = tmp_path / "cache" / "apps" / "demo"
+    first = builder.build(pack_source(source), lambda _line: None, sandbox_user, cache, name="demo")
+    (venv,) = [p for p in (cache / "venvs").iterdir() if p.is_dir()]
+    site = next(venv.glob("lib/python*/site-packages"))
+    site.chmod(0o755)
+    (site / "evil.pth").write_text("import sys\n")
+    (next((cache / "venvs").glob("*.sha256"))).unlink()  # as if the digest had never been taken
+    again = builder.build(pack_source(source), lambda _line: None, sandbox_user, cache, name="demo")
+    assert again.digest != first.digest

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Seaway needs on a Debian/Ubuntu host (nginx, PostgreSQL server binaries, openssl,
-# acl, git) where missing, then the seaway package into .venv. Safe to run again.
+# acl, git, and for the dyno sandboxes tini, iproute2 and nftables) where missing, then the seaway
+# package into .venv. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v setfacl >/dev/null 2>&1 || missing+=(acl)
 command -v git >/dev/null 2>&1 || missing+=(git)
+[ -x /usr/bin/tini ] || missing+=(tini)                      # each sandbox's init
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)  # each sandbox's network
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)  # their NAT and firewall
 if [ ${#missing[@]} -gt 0 ]; then
     echo "-----> Installing system packages: ${missing[*]}"
     # Seaway runs its own cluster: don't let the package create and start a system-wide one.

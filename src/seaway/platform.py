@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, BinaryIO
+from urllib.parse import urlsplit
 
 from seaway.addons.postgres import EmbeddedCluster, drop_database
 from seaway.addons.postgres.addon import PostgresAddon
@@ -18,10 +19,12 @@ from seaway.build.errors import BuildError
 from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.build.slug import remove_tree
+from seaway.build.source import SourceLimits
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
+from seaway.dynos.sandboxed import SandboxedDynos
 from seaway.home import prepare_home
-from seaway.host import app_user, remove_app_user
+from seaway.host import app_user, is_root, remove_app_user
 from seaway.logs import LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.migrations.safety import ReleaseSafety
@@ -30,6 +33,7 @@ from seaway.naming import check_app_name, check_config_key
 from seaway.release import ReleaseFailed, Releaser
 from seaway.release.releaser import RELEASE_TIMEOUT, max_body_mb
 from seaway.router import AppRoute, NginxRouter
+from seaway.sandbox import host_sandbox
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
 from seaway.store.models import Release, Slug, utcnow
@@ -55,14 +59,19 @@ class Platform:
         self.store = Store(settings.database_path)
         self.logs = LogStore(settings.logs_dir, settings.log_max_lines, settings.log_max_mb * 1024 * 1024)
         self.drains = Drains(self.logs)
-        self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir)
-        self.backend = LocalBackend(settings.slugs_dir, settings.run_dir)
+        self.sandbox = host_sandbox(settings.sandbox_dir, settings.dyno_network, settings.home,
+                                    allowed_ports=(settings.postgres_port, settings.router_port), enabled=settings.sandbox)
+        self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir, self.sandbox,
+                               SourceLimits(settings.max_slug_mb * 1024 * 1024, settings.max_slug_files))
+        self.backend = LocalBackend(settings.slugs_dir, settings.run_dir,
+                                    SandboxedDynos(self.sandbox) if self.sandbox else None)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
                                  log_rate=settings.log_rate)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
                                   keepalive=settings.router_keepalive, workers=settings.router_workers)
-        self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(settings.postgres_dir,
-                                                                                 settings.postgres_port)
+        self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
+            settings.postgres_dir, settings.postgres_port,
+            self.sandbox.service_address if self.sandbox else None, settings.dyno_network if self.sandbox else None)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
         self._stopping = threading.Event()
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
@@ -85,9 +94,25 @@ class Platform:
         self.releaser.route(app)
 
     # -- lifecycle -------------------------------------------------------------
+    def isolation_warnings(self) -> list[str]:
+        """What the operator should know about how isolated apps are here (one line each)."""
+        if self.sandbox is not None:
+            notes = self.sandbox.warnings()
+            admin = self.settings.postgres_admin_url
+            if admin and urlsplit(admin).hostname in ("127.0.0.1", "localhost", "::1"):
+                notes.append("SEAWAY_POSTGRES_ADMIN_URL names a loopback address, which sandboxed dynos cannot reach "
+                             "(they have a network of their own): name an address of the server that they can")
+            return notes
+        if not is_root():
+            return ["not running as root: dynos are not isolated from each other or from the platform "
+                    "(see the README's Isolation section)"]
+        return ["SEAWAY_SANDBOX=off: dynos and builds run without sandboxes"]
+
     def start(self) -> None:
         """Start PostgreSQL and nginx, then bring back every app's current release."""
         threading.Thread(target=installed_interpreters, daemon=True).start()  # warm the first build
+        if self.sandbox is not None:
+            self.sandbox.start()
         self.backend.reap_orphans()
         self.store.fail_pending_releases()
         if self.postgres is not None:
@@ -114,6 +139,8 @@ class Platform:
         self.router.stop()
         if self.postgres is not None:
             self.postgres.stop()
+        if self.sandbox is not None:
+            self.sandbox.stop()
         self.drains.close_all()
 
     # -- apps ------------------------------------------------------------------
@@ -169,11 +196,12 @@ class Platform:
                                   (f" ({final['reason']})" if final["reason"] else ""))
                     drop_database(self.postgres_server().conninfo(), addon.details["role"], addon.details["database"])
             kept = self.pg.storage.archive_app(name, utcnow().strftime("%Y%m%dT%H%M%S"))
+            slugs = sorted({self.settings.slugs_dir / r.slug_digest for r in self.store.releases(app) if r.slug_digest})
             self.store.destroy_app(name)
             self.drains.close(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
-            remove_app_user(name, granted=list(self.settings.slugs_dir.iterdir()))
+            remove_app_user(name, granted=[slug for slug in slugs if slug.exists()])
         return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None}
 
     # -- log drains ----------------------------------------------------------------
@@ -236,7 +264,7 @@ class Platform:
 
     SETTING_LIMITS = {"boot_timeout": (1, 3600, "seconds"), "stop_timeout": (1, 3600, "seconds"),
                       "release_timeout": (1, 86400, "seconds"), "router_timeout": (1, 3600, "seconds"),
-                      "max_body_size": (0, 10240, "MB (0: no limit)")}
+                      "max_body_size": (0, 10240, "MB (0: no limit)"), "memory": (64, 14336, "MB per dyno")}
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
         for key, value in values.items():
@@ -248,6 +276,8 @@ class Platform:
         app = self.store.update_settings(self.store.app(name), **values)
         if {"router_timeout", "max_body_size"} & values.keys():
             self.releaser.route(name)
+        if "memory" in values and self.dynos.slots(name):  # a new quota takes new dynos, as Heroku's ps:resize
+            self.releaser.restart(app, None, lambda _line: None)
         self.logs.append(name, "seaway", "Settings changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
         return self.app_settings(app.name)
 
@@ -257,7 +287,8 @@ class Platform:
                 "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
                 "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
                 "router_timeout": app.router_timeout or 30,
-                "max_body_size": max_body_mb(app)}
+                "max_body_size": max_body_mb(app),
+                "memory": app.memory or self.settings.dyno_memory}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:
@@ -301,7 +332,7 @@ class Platform:
         run_as = app_user(name)
         cache = self.settings.cache_dir / "apps" / name if run_as else None  # builds share no cache across users
         try:
-            built = self.builder.build(source, record, run_as, cache)
+            built = self.builder.build(source, record, run_as, cache, config=self.store.config(app), name=name)
         except BuildError as error:
             record(f" !     Build failed: {error}")
             self.store.finish_build(build.id, "failed", "\n".join(output), None)

@@ -31,6 +31,8 @@ def serve(settings: Settings) -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         platform.start()
+        for warning in platform.isolation_warnings():
+            print(f"Warning: {warning}", file=sys.stderr, flush=True)
         print(f"PostgreSQL on 127.0.0.1:{settings.postgres_port}; router on "
               f"http://{settings.router_host}:{settings.router_port} (APP.localhost)", flush=True)
         print(f"API on {settings.api_url}; ready.", flush=True)

@@ -24,6 +24,17 @@ def _positive_env(name: str, default: int) -> int:
     return value
 
 
+def _switch_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise SystemExit(f"{name} must be on or off, got {raw!r}")
+
+
 def default_router_workers() -> int:
     """Half the cores: nginx shares the host with the dynos, and one worker proxies thousands of requests a second."""
     return max(1, (os.cpu_count() or 2) // 2)
@@ -52,6 +63,11 @@ class Settings:
     log_max_lines: int = 10_000  # each app's log keeps at most this many lines on disk...
     log_max_mb: int = 50  # ...and at most this many megabytes
     log_rate: int = 20_000  # lines per second a dyno may print into the log (beyond: dropped, reported)
+    sandbox: bool = True  # as root, dynos and builds run in sandboxes (SEAWAY_SANDBOX=off: not isolated)
+    dyno_network: str = "10.213.0.0/16"  # the addresses sandboxes get; its first one is the service address
+    dyno_memory: int = 512  # MB: an app's memory quota per dyno unless `apps:settings memory=` says otherwise
+    max_slug_mb: int = 2048  # an upload may unpack to at most this much...
+    max_slug_files: int = 100_000  # ...and this many files
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -73,6 +89,11 @@ class Settings:
             log_max_lines=_positive_env("SEAWAY_LOG_MAX_LINES", 10_000),
             log_max_mb=_positive_env("SEAWAY_LOG_MAX_MB", 50),
             log_rate=_positive_env("SEAWAY_LOG_RATE", 20_000),
+            sandbox=_switch_env("SEAWAY_SANDBOX", True),
+            dyno_network=os.environ.get("SEAWAY_DYNO_NETWORK", "").strip() or "10.213.0.0/16",
+            dyno_memory=_positive_env("SEAWAY_DYNO_MEMORY", 512),
+            max_slug_mb=_positive_env("SEAWAY_MAX_SLUG_MB", 2048),
+            max_slug_files=_positive_env("SEAWAY_MAX_SLUG_FILES", 100_000),
         )
 
     # Folders the platform owns; nothing is written outside them.
@@ -115,6 +136,10 @@ class Settings:
     @property
     def run_dir(self) -> Path:
         return self.home / "run"
+
+    @property
+    def sandbox_dir(self) -> Path:
+        return self.run_dir / "sandbox"
 
     @property
     def api_url(self) -> str:

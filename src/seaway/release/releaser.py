@@ -74,6 +74,7 @@ class Releaser:
             stop_timeout=app.stop_timeout or self.settings.stop_timeout,
             healthchecks=tuple(slug.app_json.get("healthchecks", {}).get("web", [])) if web else (),
             user=app_user_name(app.name) if is_root() else None,
+            memory_mb=app.memory or self.settings.dyno_memory,
         )
 
     def formation_specs(self, app: App, release: Release, slug: Slug) -> list[DynoSpec]:

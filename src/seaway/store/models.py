@@ -28,6 +28,7 @@ class App(Base):
     release_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: one hour
     router_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: 30 s to the first byte
     max_body_size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB; None: 100, 0: no limit
+    memory: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB per dyno; None: the daemon's default (512)
 
 
 class Slug(Base):

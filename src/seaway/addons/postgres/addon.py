@@ -49,7 +49,7 @@ class PostgresAddon:
         taken = {addon.config_var for addon in self.store.addons(app)}
         config_var = self._config_var(app, attach_as, taken)
         server = self.server()
-        db = create_database(server.conninfo(), server.host, server.port)
+        db = create_database(server.conninfo(), server.host_for_apps, server.port)
         addon_name = f"postgresql-{db.database[1:]}"
         self.store.add_addon(app, addon_name, "postgresql", config_var,
                              {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
@@ -127,7 +127,8 @@ class PostgresAddon:
         app = self.store.app(name)
         addon = self._database(app, addon_name)
         server = self.server()
-        db = AppDatabase(addon.details["role"], secrets.token_urlsafe(24), addon.details["database"], server.host, server.port)
+        db = AppDatabase(addon.details["role"], secrets.token_urlsafe(24), addon.details["database"], server.host_for_apps,
+                         server.port)
         with psycopg.connect(server.conninfo(), autocommit=True) as conn:
             conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(db.role), sql.Literal(db.password)))
         release = self.releaser.create(app, None, f"Rotate {addon.name} credentials", emit, author,

@@ -17,6 +17,11 @@ class Server:
     password: str
     bin_dir: Path  # pg_dump, pg_restore, psql of the server's major version
     admin_database: str = "postgres"
+    app_host: str = ""  # where dynos reach the server (their own network when sandboxed); default: host
+
+    @property
+    def host_for_apps(self) -> str:
+        return self.app_host or self.host
 
     def conninfo(self, database: str | None = None) -> str:
         return psycopg.conninfo.make_conninfo(host=self.host, port=self.port, user=self.user, password=self.password,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -14,12 +15,18 @@ from pathlib import Path
 import httpx
 
 APPS = Path(__file__).parent.parent / "apps"
+SANDBOXED = os.geteuid() == 0  # as root the daemon runs every dyno in a sandbox (HOME=/app, own network)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def dyno_network() -> str:
+    """A dyno network of its own for each test daemon (daemons on one host may not share one): a random /20."""
+    return f"10.{random.randint(200, 250)}.{16 * random.randint(0, 15)}.0/20"
 
 
 def processes_mentioning(text: str) -> list[str]:
@@ -52,6 +59,7 @@ class Daemon:
             "SEAWAY_STOP_TIMEOUT": "5",
             "SEAWAY_WEB_CONCURRENCY": "1",
             "SEAWAY_SCHEDULE_INTERVAL": "1",
+            "SEAWAY_DYNO_NETWORK": dyno_network(),
         }
         for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
             self.env.pop(key, None)
@@ -118,22 +126,32 @@ def copy_app(name: str, dest: Path) -> Path:
 
 
 def dyno_leader_pid(daemon: Daemon, app: str, dyno: str) -> int:
-    """The pid of the process group leader running `dyno` of `app` (found by its own HOME).
+    """The pid of the process group leader running `dyno` of `app` (from the daemon's pid files): the
+    dyno's shell, or in a sandbox the launcher whose death takes the sandbox down.
 
     The newest one: a replaced dyno of the same name may still be finishing its requests."""
-    prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.{dyno}.".encode()
+    files = sorted((daemon.home / "run" / "dynos" / "pids").glob(f"{app}.{dyno}.*.pid"), key=lambda p: p.stat().st_mtime)
+    if not files:
+        raise AssertionError(f"no process for {app} {dyno}")
+    return int(files[-1].read_text())
+
+
+def dyno_processes(daemon: Daemon, app: str, process_type: str) -> list[str]:
+    """Command lines of every live process of `app`'s dynos of that type (by their HOME, or in a
+    sandbox by their control group)."""
+    prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.{process_type}.".encode()
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            if any(item.startswith(prefix) for item in environ) and os.getpgid(int(pid)) == int(pid):
-                started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
-                found.append((started, int(pid)))
-        except (OSError, ProcessLookupError):
+            if SANDBOXED:
+                mine = f"/{app}.{process_type}." in Path(f"/proc/{pid}/cgroup").read_text()
+            else:
+                mine = any(i.startswith(prefix) for i in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"))
+            if mine and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
             continue
-    if not found:
-        raise AssertionError(f"no process for {app} {dyno}")
-    return max(found)[1]
+    return found
 
 
 def wait_for(condition: object, timeout: float = 30, interval: float = 0.2) -> None:

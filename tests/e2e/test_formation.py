@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.daemon import Daemon, copy_app, dyno_leader_pid, wait_for
+from tests.e2e.daemon import Daemon, copy_app, dyno_leader_pid, dyno_processes, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -149,21 +149,9 @@ def test_stop_timeout_kills_a_process_that_ignores_sigterm(daemon: Daemon, forma
     daemon.cli("ps:scale", "stubborn=0", "-a", formation)
     wait_for(lambda: "Stopped (v" in daemon.cli("logs", "-a", formation, "-n", "20").stdout.split("stubborn.1")[-1]
              or "stubborn" not in str(ps(daemon, formation)), timeout=15)
-    wait_for(lambda: not any("ignoring" in p or "stubborn" in p for p in _group_cmdlines(daemon, formation)), 15)
+    wait_for(lambda: not any("ignoring" in p or "stubborn" in p for p in dyno_processes(daemon, formation, "stubborn")), 15)
     assert time.monotonic() - started < 12
     daemon.cli("apps:settings", "stop_timeout=default", "-a", formation)
-
-
-def _group_cmdlines(daemon: Daemon, app: str) -> list[str]:
-    found = []
-    prefix = f"HOME={daemon.home}/run/dynos/homes/{app}.stubborn.".encode()
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if any(i.startswith(prefix) for i in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")):
-                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"))
-        except OSError:
-            continue
-    return found
 
 
 def test_restart_and_deploy_under_load_fail_no_request(daemon: Daemon, formation: str, workdir: Path) -> None:

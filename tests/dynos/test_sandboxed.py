@@ -14,7 +14,7 @@ from seaway.dynos.output import LineOutput
 from seaway.dynos.sandboxed import SandboxedDynos
 from seaway.sandbox import Sandbox
 from tests.dynos.conftest import Output, make_spec
-from tests.sandbox.test_jail import processes_of
+from tests.sandbox.conftest import processes_of
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes need root"), pytest.mark.timeout(60)]
 
@@ -86,6 +86,9 @@ def test_a_sandbox_is_taken_down_when_its_dyno_exits(start_boxed, sandbox: Sandb
     dyno, out = start_boxed("exit 3", process_type="worker")
     assert dyno.wait(10) == 3
     jail = dyno.launch.jail  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while jail.scratch.exists() and time.monotonic() < deadline:  # taken down once the exit is reported
+        time.sleep(0.01)
     assert jail.closed and not jail.scratch.exists()
     assert jail.lease is not None and not jail.lease.netns_path.exists()
 

@@ -3,7 +3,6 @@ of the security review, each failing with nothing lost."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pwd
@@ -15,19 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.daemon import Daemon, copy_app, dyno_processes, wait_for
+from tests.sandbox.conftest import processes_of, tree_digest
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes exist only when the daemon is root")
-
-
-def tree_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder, name)
-            if not path.is_symlink():
-                digest.update(f"{path.relative_to(root)} {path.stat().st_mode:o}\n".encode() + path.read_bytes())
-    return digest.hexdigest()
 
 
 def slug_of(daemon: Daemon, app: str) -> Path:
@@ -124,7 +113,7 @@ def test_processes_that_leave_their_session_die_with_the_dyno_and_the_app(daemon
     daemon.cli("ps:restart", "-a", "sbx-survivor")
     wait_for(lambda: _sleepers(daemon) == 1 and len(dyno_processes(daemon, "sbx-survivor", "web")) == 4, timeout=30)
     daemon.cli("apps:destroy", "-a", "sbx-survivor", "--confirm", "sbx-survivor")
-    wait_for(lambda: not _processes_of(uid), timeout=30)
+    wait_for(lambda: not processes_of(uid), timeout=30)
     with pytest.raises(KeyError):
         pwd.getpwnam("s-sbx-survivor")
 
@@ -132,17 +121,6 @@ def test_processes_that_leave_their_session_die_with_the_dyno_and_the_app(daemon
 def _sleepers(daemon: Daemon) -> int:
     """How many of sbx-survivor's `setsid sleep` processes run (one per web dyno)."""
     return sum(p.strip() == "sleep 1000" for p in dyno_processes(daemon, "sbx-survivor", "web"))
-
-
-def _processes_of(uid: int) -> list[int]:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            if os.stat(f"/proc/{pid}").st_uid == uid:
-                found.append(int(pid))
-        except OSError:
-            continue
-    return found
 
 
 # -- the attacks ---------------------------------------------------------------------------

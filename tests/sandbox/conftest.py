@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
-import pwd
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seaway.host import RunAs
+from seaway.host import RunAs, process_table
 from seaway.sandbox import Jail, JailSpec, Sandbox, environment_file
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes need root")
@@ -86,4 +86,22 @@ def open_jail(sandbox: Sandbox, jails: list[Jail], user: RunAs):
     return opener
 
 
-__all__ = ["Ran", "pwd", "run_in"]
+def tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            digest.update(f"{path.relative_to(root)} {path.stat().st_mode:o}\n".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def processes_of(uid: int) -> list[int]:
+    found = []
+    for pid, state, _ppid, _pgid in process_table():
+        try:
+            if state != "Z" and os.stat(f"/proc/{pid}").st_uid == uid:
+                found.append(pid)
+        except OSError:
+            continue
+    return found

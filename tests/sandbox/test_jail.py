@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import threading
@@ -14,30 +13,9 @@ import pytest
 from seaway.host import RunAs, grant_write_tree, process_table
 from seaway.sandbox import SETUP_FAILED, Sandbox
 from seaway.sandbox.view import Bind
-from tests.sandbox.conftest import run_in
+from tests.sandbox.conftest import processes_of, run_in, tree_digest
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes need root"), pytest.mark.timeout(120)]
-
-
-def tree_digest(root: Path) -> str:
-    digest = hashlib.sha256()
-    for folder, dirs, files in sorted(os.walk(root)):
-        dirs.sort()
-        for name in sorted(files):
-            path = Path(folder, name)
-            digest.update(f"{path.relative_to(root)} {path.stat().st_mode:o}\n".encode() + path.read_bytes())
-    return digest.hexdigest()
-
-
-def processes_of(uid: int) -> list[int]:
-    found = []
-    for pid, state, _ppid, _pgid in process_table():
-        try:
-            if state != "Z" and os.stat(f"/proc/{pid}").st_uid == uid:
-                found.append(pid)
-        except OSError:
-            continue
-    return found
 
 
 def test_a_dyno_writes_its_own_copy_of_the_slug(open_jail, slug: Path, user: RunAs) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -107,3 +109,25 @@ def test_leases_are_freed(open_jail, slug, sandbox: Sandbox) -> None:
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert f" {link}@" not in links and f" {link}:" not in links
     assert netns not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def test_networks_made_in_advance_are_fresh_and_go_at_stop() -> None:
+    from seaway.sandbox.network import READY, DynoNetwork
+
+    tag = os.urandom(3).hex()
+    network = DynoNetwork(f"10.{random.randint(200, 250)}.{16 * random.randint(0, 15)}.0/24", tag)
+    network.start()
+    try:
+        network.fill()
+        deadline = time.monotonic() + 10
+        while len(network._ready) < READY and time.monotonic() < deadline:
+            time.sleep(0.02)
+        first, second = network.lease(), network.lease()
+        assert first.slot != second.slot and first.netns_path.exists() and second.netns_path.exists()
+        network.release(first)
+        network.release(second)
+    finally:
+        network.stop()
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    assert f"sw{tag}" not in links
+    assert not list(Path("/run/netns").glob(f"sw{tag}-*"))

@@ -43,15 +43,17 @@ class HostRunner:
 
 
 class SandboxRunner:
-    """Commands in one build sandbox; `close` takes it down (every command of it has ended by then)."""
+    """Commands in one build sandbox, opened at the first command (a build that reuses its venv runs
+    none); `close` takes it down (every command of it has ended by then)."""
 
     def __init__(self, sandbox: Sandbox, name: str, user: RunAs, app_dir: Path, cache: Path,
                  tools: list[Path], interpreter_prefix: Path) -> None:
         self.sandbox, self.app_dir, self.cache = sandbox, app_dir, cache
         binds = (Bind(app_dir, "/app"), Bind(cache, "/cache", writable=True), *prefix_binds(interpreter_prefix),
                  *(Bind(tool, str(tool)) for tool in tools))
-        self.jail = sandbox.open(JailSpec(name, user, binds=binds, memory_mb=BUILD_MEMORY_MB,
-                                          max_processes=BUILD_PROCESSES, network=sandbox.network.nat, kind="build"))
+        self.spec = JailSpec(name, user, binds=binds, memory_mb=BUILD_MEMORY_MB, max_processes=BUILD_PROCESSES,
+                             network=sandbox.network.nat, kind="build")
+        self.jail: Jail | None = None
 
     def path(self, host: Path) -> str:
         for root, inside in ((self.app_dir, "/app"), (self.cache, "/cache")):
@@ -60,6 +62,8 @@ class SandboxRunner:
         return str(host)
 
     def popen(self, args: list[str], cwd: Path, env: dict[str, str], **streams: Any) -> subprocess.Popen[str]:
+        if self.jail is None:
+            self.jail = self.sandbox.open(self.spec)
         env_fd = environment_file(env)
         try:
             command = self.jail.command(["/usr/bin/env", "-C", self.path(cwd), *args], env_fd)
@@ -69,4 +73,5 @@ class SandboxRunner:
             os.close(env_fd)
 
     def close(self) -> None:
-        self.sandbox.close(self.jail)
+        if self.jail is not None:
+            self.sandbox.close(self.jail)

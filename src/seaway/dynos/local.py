@@ -71,7 +71,9 @@ class Launch(Protocol):
 
     def kill(self, process: subprocess.Popen[bytes]) -> None: ...  # SIGKILL to everything of the dyno
 
-    def finished(self, process: subprocess.Popen[bytes]) -> None: ...  # the process exited: clean up
+    def exited(self, process: subprocess.Popen[bytes]) -> None: ...  # it exited: end what it left behind
+
+    def release(self) -> None: ...  # once its exit is reported: give back what it held (folders, sandbox)
 
     def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None: ...
 
@@ -116,9 +118,12 @@ class BareLaunch:
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         _signal_group(process, signal.SIGKILL)
 
-    def finished(self, process: subprocess.Popen[bytes]) -> None:
+    def exited(self, process: subprocess.Popen[bytes]) -> None:
         _signal_group(process, signal.SIGKILL)  # what the process left behind in its group
         shutil.rmtree(self.home, ignore_errors=True)
+
+    def release(self) -> None:
+        pass
 
     def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None:
         return None
@@ -170,12 +175,13 @@ class LocalDyno:
     def _finish(self, reader: threading.Thread, on_exit: Callable[[int], None] | None) -> None:
         """When the dyno's process exits, the dyno is over: what it left behind is killed too."""
         code = self.process.wait()
-        self.launch.finished(self.process)
+        self.launch.exited(self.process)
         reader.join(5)  # the rest of its output
         self.pid_file.unlink(missing_ok=True)
         self._done.set()
         if on_exit:
             on_exit(code)
+        self.launch.release()  # after: whoever waits for the exit does not wait for the clean-up too
 
     def write(self, data: bytes) -> None:
         terminal = self._terminal

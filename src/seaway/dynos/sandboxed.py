@@ -8,13 +8,13 @@ write them, which only matters inside the overlay (copy-up): no dyno can reach t
 
 from __future__ import annotations
 
-import itertools
 import os
 import pwd
 import random
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from seaway.dynos.backend import DynoSpec, Notice
@@ -100,10 +100,12 @@ class SandboxLaunch:
         if process.poll() is None:
             self.jail.kill(process.pid)
 
-    def finished(self, process: subprocess.Popen[bytes]) -> None:
+    def exited(self, process: subprocess.Popen[bytes]) -> None:
         if self.memory is not None and not self.memory.exceeded:
             self.memory.check()  # the kernel's out-of-memory kill may be why it exited: say R15 first
-        self.sandbox.close(self.jail)
+
+    def release(self) -> None:
+        self.sandbox.close_later(self.jail)
 
     def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None:
         if self.address is None or process.poll() is not None:
@@ -121,7 +123,6 @@ class SandboxedDynos:
 
     def __init__(self, sandbox: Sandbox, interval: float = 1.0) -> None:
         self.sandbox, self.interval = sandbox, interval
-        self._names = itertools.count(1)
         self._watched: list[LocalDyno] = []
         self._granted: set[tuple[Path, int]] = set()
         self._lock = threading.Lock()
@@ -131,7 +132,7 @@ class SandboxedDynos:
         user = pwd.getpwnam(spec.user) if spec.user else None
         if user is not None:
             self._let_write(app_dir, RunAs.of(user))
-        return SandboxLaunch(self.sandbox, spec, app_dir, f"{spec.app}.{spec.name}.{next(self._names)}", on_notice)
+        return SandboxLaunch(self.sandbox, spec, app_dir, f"{spec.app}.{spec.name}.{uuid.uuid4().hex[:8]}", on_notice)
 
     def _let_write(self, app_dir: Path, user: RunAs) -> None:
         """The app's user may change the slug's own files in its dynos' overlays (once per slug and user)."""

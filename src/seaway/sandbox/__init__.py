@@ -11,16 +11,19 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 from seaway.host import RunAs, is_root
-from seaway.sandbox.cgroups import Cgroups
+from seaway.sandbox.cgroups import Cgroups, kill_all
 from seaway.sandbox.jail import SETUP_FAILED, Jail, JailSpec, environment_file
 from seaway.sandbox.network import DynoNetwork, NetworkError
 from seaway.sandbox.view import Bind, Overlay, Skeleton, check_overlay_paths
 
+CLOSE_DELAY = 2.0  # seconds between a sandbox's end and its teardown (close_later)
 TOOLS = ("/usr/bin/unshare", "/usr/bin/nsenter", "/usr/bin/setpriv", "/usr/bin/mount", "/usr/bin/tini")
 
 
@@ -58,6 +61,9 @@ class Sandbox:
         self.cgroups = Cgroups(tag)
         self._names: set[str] = set()
         self._lock = threading.Lock()
+        self._closing: list[tuple[float, Jail]] = []  # (when, jail): sandboxes to take down a little later
+        self._closer = threading.Condition(self._lock)
+        self._closer_thread: threading.Thread | None = None
 
     @property
     def service_address(self) -> str:
@@ -92,6 +98,7 @@ class Sandbox:
         self.cgroups.prepare()
         self.reap()
         self._self_test()
+        self.network.fill()
 
     def _self_test(self) -> None:
         """Run `true` in a sandbox, so a host that cannot do what it takes fails now, with the reason."""
@@ -109,25 +116,24 @@ class Sandbox:
                                "dynos unisolated.")
 
     def stop(self) -> None:
+        with self._lock:
+            pending, self._closing = [jail for _when, jail in self._closing], []
+            self._closer.notify_all()
+        for jail in pending:
+            self.close(jail)
         self.reap()
         self.network.stop()
         self.cgroups.remove_parents()
 
     def reap(self) -> None:
-        """Take down what sandboxes of a killed daemon left: processes, groups, links, scratch folders.
-        (The skeletons stay: they hold only empty mount points.)"""
-        import signal
-
-        from seaway.sandbox.cgroups import kill_all
-
+        """Take down what sandboxes of a killed daemon left: processes, groups, scratch folders (its
+        networks went at `network.start`; the skeletons stay: they hold only empty mount points)."""
         with self._lock:
             live = set(self._names)
         for group in self.cgroups.leftovers():
             if group.folders and group.folders[0].name not in live:
                 kill_all(group, signal.SIGKILL)
                 group.remove()
-        if not live:
-            self.network.reap()
         for folder in self.jails_dir.iterdir() if self.jails_dir.is_dir() else []:
             if folder.name not in live:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -177,6 +183,29 @@ class Sandbox:
                 skeleton.prepare()
                 self.skeletons[kind] = skeleton
             return self.skeletons[kind]
+
+    def close_later(self, jail: Jail, delay: float = CLOSE_DELAY) -> None:
+        """Take the sandbox down `delay` seconds from now: deleting a network namespace keeps the kernel
+        busy for a while, and right after a dyno exits (a release command's, say) the next one boots."""
+        with self._lock:
+            self._closing.append((time.monotonic() + delay, jail))
+            if self._closer_thread is None:
+                self._closer_thread = threading.Thread(target=self._close_when_due, daemon=True, name="sandbox-closer")
+                self._closer_thread.start()
+            self._closer.notify_all()
+
+    def _close_when_due(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                due = [jail for when, jail in self._closing if when <= now]
+                self._closing = [(when, jail) for when, jail in self._closing if when > now]
+                if not due:
+                    wait = min((when for when, _jail in self._closing), default=now + 60) - now
+                    self._closer.wait(max(wait, 0.01))
+                    continue
+            for jail in due:
+                self.close(jail)
 
     def close(self, jail: Jail) -> None:
         """Once the sandbox's processes are gone: free its network, groups and scratch folder."""

@@ -112,6 +112,10 @@ class DynoNetwork:
 
     def _install_rules(self) -> None:
         net = str(self.network)
+        # Forwarding is turned on for the sandboxes' outbound traffic; if it was off, it stays off for the rest
+        # (traffic to or from no sandbox's link: every Seaway daemon's links are named sw...).
+        was_off = Path("/proc/sys/net/ipv4/ip_forward").read_text().strip() == "0"
+        others = '        iifname != "sw*" oifname != "sw*" drop\n' if was_off else ""
         ports = ", ".join(str(p) for p in self.allowed_ports) or "0"
         rules = f"""
 table ip {self._table} {{
@@ -122,7 +126,7 @@ table ip {self._table} {{
         ip saddr {net} accept
         ip daddr {net} ct state established,related accept
         ip daddr {net} drop
-    }}
+{others}    }}
     chain input {{
         type filter hook input priority 0; policy accept;
         ip saddr {net} ct state established,related accept

@@ -158,3 +158,17 @@ def test_subprocess_of_a_sandbox_cannot_outlive_a_kill(open_jail, slug: Path, us
     while processes_of(user.uid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_of(user.uid) == []
+
+
+def test_binds_below_tmp_land_on_the_sandboxs_own_tmp(open_jail, slug: Path, tmp_path: Path) -> None:
+    """An interpreter or a tool installed under /tmp (a CI checkout, say) is still found in the view."""
+    prefix = tmp_path / "python-prefix"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "tool").write_text("#!/bin/sh\necho tool ran\n")
+    (prefix / "bin" / "tool").chmod(0o755)
+    (tmp_path / "neighbour.txt").write_text("not bound\n")
+    jail = open_jail(overlay_lower=slug, binds=(Bind(prefix, str(prefix)), Bind(prefix / "bin" / "tool", "/opt/seaway/bin/tool")))
+    ran = run_in(jail, f"{prefix}/bin/tool; /opt/seaway/bin/tool; test -e {tmp_path}/neighbour.txt && echo SEEN; "
+                       "touch /tmp/mine && echo TMP_WRITABLE")
+    assert ran.code == 0, ran.err
+    assert ran.out.split("\n")[:3] == ["tool ran", "tool ran", "TMP_WRITABLE"]

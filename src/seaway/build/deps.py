@@ -100,14 +100,15 @@ class Install:
 
     def environment(self) -> dict[str, str]:
         return build_environment(self.config, self.runner.path(self.cache.builder), self.runner.path(self.cache.uv),
-                                 find_uv_bin())
+                                 self.runner.path(Path(find_uv_bin())))
 
 
 def install_dependencies(app_dir: Path, venv: Path, interpreter: Interpreter, install: Install,
                          emit: Callable[[str], None]) -> None:
     """Create `venv` (relocatable), install the app's dependencies into it and compile their bytecode,
     every step through the install's runner (as the app's user, in its sandbox, when root)."""
-    uv, env, runner = find_uv_bin(), install.environment(), install.runner
+    env, runner = install.environment(), install.runner
+    uv = runner.path(Path(find_uv_bin()))
     inside = runner.path(venv)
     _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, inside], app_dir, env, emit, runner)
     command = _install_command(uv, app_dir, inside, interpreter, env)

@@ -18,6 +18,7 @@ from seaway.host import RunAs
 from seaway.sandbox import Jail, JailSpec, Sandbox, environment_file
 from seaway.sandbox.view import Bind, prefix_binds
 
+TOOLS_INSIDE = "/opt/seaway/bin"  # where a build sees the daemon's tools (uv), wherever the daemon is installed
 BUILD_MEMORY_MB = 4096  # compilers need room; this only stops a build from taking the host down
 BUILD_PROCESSES = 4096
 
@@ -49,13 +50,16 @@ class SandboxRunner:
     def __init__(self, sandbox: Sandbox, name: str, user: RunAs, app_dir: Path, cache: Path,
                  tools: list[Path], interpreter_prefix: Path) -> None:
         self.sandbox, self.app_dir, self.cache = sandbox, app_dir, cache
+        self.tools = {tool: f"{TOOLS_INSIDE}/{tool.name}" for tool in tools}
         binds = (Bind(app_dir, "/app"), Bind(cache, "/cache", writable=True), *prefix_binds(interpreter_prefix),
-                 *(Bind(tool, str(tool)) for tool in tools))
+                 *(Bind(tool, inside) for tool, inside in self.tools.items()))
         self.spec = JailSpec(name, user, binds=binds, memory_mb=BUILD_MEMORY_MB, max_processes=BUILD_PROCESSES,
                              network=sandbox.network.nat, kind="build")
         self.jail: Jail | None = None
 
     def path(self, host: Path) -> str:
+        if host in self.tools:
+            return self.tools[host]
         for root, inside in ((self.app_dir, "/app"), (self.cache, "/cache")):
             if host == root or host.is_relative_to(root):
                 return str(Path(inside) / host.relative_to(root))

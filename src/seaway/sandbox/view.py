@@ -111,22 +111,30 @@ class Skeleton:
         return binds
 
     def fstab(self, binds: list[Bind], overlay: Overlay | None, tmp: Path) -> str:
-        """The sandbox's mounts, in order: the read-only skeleton, then everything on top of it."""
+        """The sandbox's mounts, in order: the read-only skeleton, the system folders, /app, /tmp, then the
+        sandbox's own binds, parents first (so a bind below /tmp lands on the sandbox's /tmp, not under it),
+        and the devices and /proc."""
         root = str(self.root)
         lines = [(root, root, "none", "bind,ro,nosuid,nodev")]
-        for bind in self.system_binds() + binds:
-            target = self.mount_point(bind.inside, is_file=bind.host.is_file())
-            lines.append((str(bind.host), str(target), "none", f"bind,{'rw' if bind.writable else 'ro'},nosuid,nodev"))
+        lines += [self._bind_line(bind) for bind in self.system_binds()]
         if overlay:
             target = self.mount_point(overlay.inside)
             lines.append(("overlay", str(target), "overlay",
                           f"lowerdir={overlay.lower},upperdir={overlay.upper},workdir={overlay.work},nosuid,nodev"))
         lines.append((str(tmp), f"{root}/tmp", "none", "bind,rw,nosuid,nodev"))
+        lines += [self._bind_line(bind) for bind in sorted(binds, key=lambda b: len(Path(b.inside).parts))]
         lines += [(f"/dev/{name}", f"{root}/dev/{name}", "none", "bind") for name in DEVICES]
         lines += [("devpts", f"{root}/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,nosuid,noexec"),
                   ("shm", f"{root}/dev/shm", "tmpfs", "mode=1777,size=65536k,nosuid,nodev"),
                   ("proc", f"{root}/proc", "proc", "nosuid,nodev,noexec")]
         return "".join(f"{_escape(a)} {_escape(b)} {c} {d} 0 0\n" for a, b, c, d in lines)
+
+    def _bind_line(self, bind: Bind) -> tuple[str, str, str, str]:
+        """A folder's mount point is also made at mount time if a mount below the skeleton hides it (X-mount.mkdir)."""
+        is_file = bind.host.is_file()
+        target = self.mount_point(bind.inside, is_file=is_file)
+        options = f"bind,{'rw' if bind.writable else 'ro'},nosuid,nodev" + ("" if is_file else ",X-mount.mkdir")
+        return str(bind.host), str(target), "none", options
 
 
 def check_overlay_paths(*paths: Path) -> str | None:

@@ -106,7 +106,8 @@ def test_more_than_the_quota_is_r14(start_boxed, notices: list[str], sandbox: Sa
         time.sleep(0.05)
     assert "Error R14 (Memory quota exceeded)" in notices
     running = next(line for line in notices if line.startswith("Process running mem="))
-    assert int(running.split("=")[1].split("M")[0]) >= 90  # the 100 MB it filled, counted as Heroku does
+    used, percent = running.removeprefix("Process running mem=").rstrip("%)").split("M(")
+    assert int(used) > 64 and float(percent) > 100  # over the quota when it was seen, as Heroku counts it
     assert dyno.exit_code() is None  # R14 alone does not stop it
 
 

@@ -116,11 +116,14 @@ class Sandbox:
                                "dynos unisolated.")
 
     def stop(self) -> None:
+        """Once every sandboxed process has been stopped: take every sandbox down, then the host's side."""
         with self._lock:
             pending, self._closing = [jail for _when, jail in self._closing], []
             self._closer.notify_all()
         for jail in pending:
             self.close(jail)
+        with self._lock:
+            self._names.clear()  # a sandbox whose dyno exits this very moment is taken down by reap()
         self.reap()
         self.network.stop()
         self.cgroups.remove_parents()

@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaway.build.deps import cached_venv, install_dependencies
+from seaway.build.cache import BuildCache
+from seaway.build.deps import Install, cached_venv, install_dependencies
 from seaway.build.python import choose_interpreter
 from seaway.build.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
@@ -67,9 +68,10 @@ def redeploy_times(rounds: int, work: Path) -> tuple[float, list[float]]:
 def dependency_times(rounds: int, work: Path) -> dict[str, list[float]]:
     app = copy_app("flask_migrate", work / "deps")
     interpreter = choose_interpreter(app, lambda _text: None)
-    shared = work / "cache"
+    shared = BuildCache(work / "cache")
+    shared.prepare(None)
     quiet = lambda _line: None  # noqa: E731
-    install_dependencies(app, shared / "venvs" / "warm", interpreter, shared, quiet)  # warm uv's cache
+    install_dependencies(app, shared.venvs / "warm", interpreter, Install(shared), quiet)  # warm uv's cache
     subprocess.run([interpreter.path, "-m", "venv", str(work / "warm-pip")], check=True)
     subprocess.run([str(work / "warm-pip/bin/pip"), "install", "-q", "-r", str(app / "requirements.txt")], check=True)
     times: dict[str, list[float]] = {"pip": [], "first": [], "change": [], "reuse": []}
@@ -81,20 +83,21 @@ def dependency_times(rounds: int, work: Path) -> dict[str, list[float]]:
         times["pip"].append(time.perf_counter() - started)
 
         # A host's first build: uv's cache is warm but no earlier venv has compiled anything.
-        alone = work / f"alone-{index}"
-        (alone / "venvs").mkdir(parents=True)
-        (alone / "uv").symlink_to(shared / "uv")
+        alone = BuildCache(work / f"alone-{index}")
+        alone.builder.mkdir(parents=True)
+        alone.uv.symlink_to(shared.uv)
+        alone.prepare(None)
         started = time.perf_counter()
-        install_dependencies(app, alone / "venvs" / "new", interpreter, alone, quiet)
+        install_dependencies(app, alone.venvs / "new", interpreter, Install(alone), quiet)
         times["first"].append(time.perf_counter() - started)
 
         # A dependency change: a fresh venv, earlier builds' venvs beside it in the cache.
         started = time.perf_counter()
-        install_dependencies(app, shared / "venvs" / f"new-{index}", interpreter, shared, quiet)
+        install_dependencies(app, shared.venvs / f"new-{index}", interpreter, Install(shared), quiet)
         times["change"].append(time.perf_counter() - started)
 
         started = time.perf_counter()
-        _venv, _key, reused = cached_venv(app, interpreter, shared, quiet)
+        _venv, _key, reused, _digest = cached_venv(app, interpreter, Install(shared), quiet)
         times["reuse"].append(time.perf_counter() - started)
         assert reused or index == 0
     return times

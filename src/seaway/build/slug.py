@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 SLUG_APP = "app"
+READ_ONLY_BITS = 0o555  # what a slug's files and folders keep of their modes
 
 
 def link_tree(source: Path, dest: Path) -> None:
@@ -56,7 +57,8 @@ def tree_size(root: Path) -> int:
 
 
 def make_read_only(root: Path, skip: str | None = None) -> None:
-    """Slugs are immutable: drop every write bit (dynos then cannot change the code they run).
+    """Slugs are immutable: drop every write bit (dynos then cannot change the code they run), and the
+    set-user-id, set-group-id and sticky bits (nothing in a slug runs with another user's rights).
 
     `skip` names a top-level folder that is read-only already (the venv, linked from the cache)."""
     for folder, dirs, files in os.walk(root):
@@ -66,8 +68,8 @@ def make_read_only(root: Path, skip: str | None = None) -> None:
             path = os.path.join(folder, name)
             if not os.path.islink(path):
                 mode = os.lstat(path).st_mode
-                os.chmod(path, stat.S_IMODE(mode) & ~0o222)
-    os.chmod(root, stat.S_IMODE(os.stat(root).st_mode) & ~0o222)
+                os.chmod(path, stat.S_IMODE(mode) & READ_ONLY_BITS)
+    os.chmod(root, stat.S_IMODE(os.stat(root).st_mode) & READ_ONLY_BITS)
 
 
 def remove_tree(root: Path) -> None:

@@ -83,7 +83,7 @@ def _check_member(member: tarfile.TarInfo, links: set[str]) -> None:
         raise BuildError(f"The upload contains {name!r}, which is neither a file, a folder nor a link. Remove it.")
 
 
-def _size(n: int) -> str:
+def format_size(n: int) -> str:
     if n >= MB:
         return f"{n / MB:.0f} MB" if n % MB == 0 or n >= 100 * MB else f"{n / MB:.1f} MB"
     return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} bytes"
@@ -133,8 +133,8 @@ class _Metered:
         packed = max(self._packed.tell() - self._start, 1)
         if unpacked > RATIO_FLOOR and unpacked > self._max_ratio * packed:
             raise BuildError(
-                f"The upload looks like a decompression bomb: {_size(packed)} of compressed data unpacked to more "
-                f"than {_size(unpacked)}, over {self._max_ratio} times its size. Source trees do not compress that "
+                f"The upload looks like a decompression bomb: {format_size(packed)} of compressed data unpacked to more "
+                f"than {format_size(unpacked)}, over {self._max_ratio} times its size. Source trees do not compress that "
                 "well; add the generated or zero-filled files to .slugignore and deploy again."
             )
 
@@ -156,7 +156,7 @@ def _check_sparse(member: tarfile.TarInfo) -> None:
     # do not hold sparse files, and a tiny sparse member is the cheapest way to make a huge slug.
     if member.issparse():
         raise BuildError(
-            f"The upload contains {member.name!r} as a sparse file ({_size(member.size)}, mostly holes); source "
+            f"The upload contains {member.name!r} as a sparse file ({format_size(member.size)}, mostly holes); source "
             "trees do not hold sparse files and unpacking it would write all of it. Remove it, or add it to "
             ".slugignore, and deploy again with `seaway deploy DIR`."
         )
@@ -170,8 +170,8 @@ def _check_limits(member: tarfile.TarInfo, count: int, total: int, limits: Sourc
         )
     if total > limits.max_bytes:
         raise BuildError(
-            f"The upload unpacks to more than {_size(limits.max_bytes)} (SEAWAY_MAX_SLUG_MB): {member.name!r} "
-            f"({_size(member.size)}) brings it to {_size(total)}. Add large files to .slugignore and deploy again."
+            f"The upload unpacks to more than {format_size(limits.max_bytes)} (SEAWAY_MAX_SLUG_MB): {member.name!r} "
+            f"({format_size(member.size)}) brings it to {format_size(total)}. Add large files to .slugignore and deploy again."
         )
 
 

@@ -1,0 +1,73 @@
+"""A build's working copy of the source: writable by the build while it runs, frozen into a slug after.
+
+The buildpack's builds write into their source (egg-info of `-e .`, collectstatic's output, what
+bin/post_compile makes), so a build gets a copy it owns. When the build's commands have ended
+(its sandbox is gone), root takes the copy back: anything but folders, files and links is removed,
+its size is checked, write and set-id bits are dropped, and it belongs to root from then on."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from seaway.build.errors import BuildError
+from seaway.build.project import select_project
+from seaway.build.slug import SLUG_APP, make_read_only, remove_tree
+from seaway.build.source import SourceLimits, extract_source, format_size
+from seaway.host import ROOT, RunAs, chown_tree
+
+
+class Workspace:
+    def __init__(self, root: Path, limits: SourceLimits | None = None) -> None:
+        self.root, self.limits = root, limits or SourceLimits()
+        self.app = root / SLUG_APP
+        self.subfolder: str | None = None
+
+    def unpack(self, source: BinaryIO, config: dict[str, str]) -> None:
+        """Unpack the upload and keep only the app's folder (all of it, or PROJECT_PATH's) as `app`."""
+        upload = self.root / "upload"
+        upload.mkdir(parents=True)
+        extract_source(source, upload, self.limits)
+        folder, self.subfolder = select_project(upload, config)
+        folder.rename(self.app)
+        remove_tree(upload)
+
+    def hand_to(self, user: RunAs) -> None:
+        """Give the copy to the user the build's commands run as."""
+        chown_tree(self.app, user)
+
+    def freeze(self, skip: str) -> None:
+        """Take the copy back once no command of the build runs any more (`skip`, the venv's folder, is
+        removed: it is linked back from the cache)."""
+        remove_tree(self.app / skip)
+        count, total = self._sanitize()
+        if count > self.limits.max_files or total > self.limits.max_bytes:
+            raise BuildError(
+                f"The build left {count} files and folders, {format_size(total)}, in the app; the limit is "
+                f"{self.limits.max_files} and {format_size(self.limits.max_bytes)} (SEAWAY_MAX_SLUG_FILES, "
+                "SEAWAY_MAX_SLUG_MB). Remove what the build hooks or the install leave behind, or list "
+                "large files in .slugignore."
+            )
+        if os.geteuid() == 0:
+            chown_tree(self.app, ROOT)
+        make_read_only(self.app)
+
+    def _sanitize(self) -> tuple[int, int]:
+        """Remove pipes, sockets and devices; count what stays and the regular files' bytes."""
+        count = total = 0
+        for folder, dirs, files in os.walk(self.app):
+            for name in dirs + files:
+                path = os.path.join(folder, name)
+                info = os.lstat(path)
+                if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+                    os.unlink(path)
+                    continue
+                count += 1
+                total += info.st_size if stat.S_ISREG(info.st_mode) else 0
+        return count, total
+
+    def remove(self) -> None:
+        remove_tree(self.root)
+

@@ -16,6 +16,7 @@ from seaway.build.deps import (
     installed_packages,
     venv_digest,
 )
+from seaway.build.managers import PIP
 from seaway.build.python import choose_interpreter
 
 APPS = Path(__file__).parent.parent / "apps"
@@ -32,11 +33,11 @@ def _app(tmp_path: Path, requirements: str) -> Path:
 def test_dependency_key_follows_dependency_files_only(tmp_path: Path) -> None:
     app = _app(tmp_path, "gunicorn\n")
     interpreter = choose_interpreter(app, lambda _w: None)
-    key = dependency_key(app, interpreter)
+    key = dependency_key(app, interpreter, PIP)
     (app / "app.py").write_text("print('code changes do not matter')\n")
-    assert dependency_key(app, interpreter) == key
+    assert dependency_key(app, interpreter, PIP) == key
     (app / "requirements.txt").write_text("gunicorn\nflask\n")
-    assert dependency_key(app, interpreter) != key
+    assert dependency_key(app, interpreter, PIP) != key
 
 
 def test_second_venv_reuses_compiled_bytecode(tmp_path: Path) -> None:

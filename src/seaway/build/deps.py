@@ -14,7 +14,17 @@ from uv import find_uv_bin
 
 from seaway.build.bytecode import compile_sources, reuse_bytecode
 from seaway.build.cache import BuildCache
+from seaway.build.commands import run_command
 from seaway.build.errors import BuildError
+from seaway.build.failures import install_failure_summary, is_noise
+from seaway.build.managers import (
+    PACKAGE_METADATA,
+    PIP,
+    PackageManager,
+    included_requirement_files,
+    install_steps,
+    local_package_paths,
+)
 from seaway.build.python import Interpreter
 from seaway.build.runner import HostRunner, Runner
 from seaway.build.slug import make_read_only, remove_tree, source_manifest
@@ -22,24 +32,27 @@ from seaway.host import ROOT, chown_tree
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-DEPENDENCY_FILES = ("requirements.txt", "pyproject.toml", "uv.lock")
-
-
-def detect_python_app(app_dir: Path) -> None:
-    if not any((app_dir / name).is_file() for name in ("requirements.txt", "pyproject.toml")):
-        raise BuildError(
-            "No Python app detected: the source has neither requirements.txt nor pyproject.toml at its top level. "
-            "Add one that lists your dependencies (e.g. `pip freeze > requirements.txt`)."
-        )
-
-
-def dependency_key(app_dir: Path, interpreter: Interpreter) -> str:
-    """What decides the installed set: the interpreter and the dependency files' bytes."""
-    digest = hashlib.sha256(f"python {interpreter.version_text} {interpreter.path}\n".encode())
-    for name in DEPENDENCY_FILES:
-        path = app_dir / name
-        if path.is_file():
-            digest.update(f"{name}\n".encode() + path.read_bytes() + b"\n")
+def dependency_key(app_dir: Path, interpreter: Interpreter, manager: PackageManager) -> str:
+    """What decides the installed set: the interpreter, the manager's files' bytes (with the requirement
+    files requirements.txt includes), and the local packages they name: all of a copied one's content
+    (a changed `./pkg` is installed again), only the metadata of an editable one (`-e .`), whose code
+    the venv does not hold."""
+    digest = hashlib.sha256(f"python {interpreter.version_text} {interpreter.path}\nmanager {manager.name}\n".encode())
+    root = app_dir.resolve()
+    files = [(app_dir / name).resolve() for name in manager.files]
+    if manager is PIP:
+        files += included_requirement_files(app_dir)
+    for path in dict.fromkeys(files):  # only the app's own files: a link out of it is not followed
+        if path.is_file() and path.is_relative_to(root):
+            digest.update(f"{path.relative_to(root)}\n".encode() + path.read_bytes() + b"\n")
+    for package in local_package_paths(app_dir, manager):
+        where = package.path.relative_to(root)
+        if package.editable:
+            for name in PACKAGE_METADATA:
+                if (package.path / name).is_file():
+                    digest.update(f"editable {where}/{name}\n".encode() + (package.path / name).read_bytes())
+        else:
+            digest.update(f"local {where}\n".encode() + source_manifest(package.path, skip=".venv"))
     return digest.hexdigest()
 
 
@@ -68,28 +81,6 @@ def build_environment(config: dict[str, str], home: str, uv_cache: str, uv: str)
     return env
 
 
-def _run(args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None], runner: Runner) -> None:
-    process = runner.popen(args, cwd, env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert process.stdout is not None
-    lines = []
-    for line in process.stdout:
-        lines.append(line.rstrip())
-        emit("       " + line.rstrip())
-    if process.wait() != 0:
-        tail = "\n".join(lines[-5:])
-        raise BuildError(f"Installing dependencies failed (uv exited {process.returncode}):\n{tail}")
-
-
-def _install_command(uv: str, app_dir: Path, venv: str, interpreter: Interpreter, env: dict[str, str]) -> list[str]:
-    """requirements.txt, else uv.lock (exactly as locked), else pyproject.toml's dependencies."""
-    if (app_dir / "requirements.txt").is_file():
-        return [uv, "pip", "install", "--python", f"{venv}/bin/python", "-r", "requirements.txt"]
-    if (app_dir / "uv.lock").is_file():
-        env["UV_PROJECT_ENVIRONMENT"] = venv
-        return [uv, "sync", "--frozen", "--no-dev", "--no-install-project", "--python", interpreter.path]
-    return [uv, "pip", "install", "--python", f"{venv}/bin/python", "-r", "pyproject.toml"]
-
-
 @dataclass(frozen=True)
 class Install:
     """Where and how one build installs: its cache, how its commands run, and with which app config vars."""
@@ -97,6 +88,13 @@ class Install:
     cache: BuildCache
     runner: Runner = field(default_factory=HostRunner)
     config: dict[str, str] = field(default_factory=dict)
+    manager: PackageManager = PIP
+    python_reason: str = ""  # why this Python, for the failure message
+
+    def run(self, args: list[str], cwd: Path, env: dict[str, str], emit: Callable[[str], None]) -> None:
+        result = run_command(self.runner, args, cwd, env, emit, hide=is_noise)
+        if not result.ok:
+            raise BuildError(install_failure_summary(result.lines, self.manager, self.python_reason))
 
     def environment(self) -> dict[str, str]:
         return build_environment(self.config, self.runner.path(self.cache.builder), self.runner.path(self.cache.uv),
@@ -110,18 +108,36 @@ def install_dependencies(app_dir: Path, venv: Path, interpreter: Interpreter, in
     env, runner = install.environment(), install.runner
     uv = runner.path(Path(find_uv_bin()))
     inside = runner.path(venv)
-    _run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, inside], app_dir, env, emit, runner)
-    command = _install_command(uv, app_dir, inside, interpreter, env)
+    install.run([uv, "venv", "--relocatable", "--quiet", "--python", interpreter.path, inside], app_dir, env, emit)
+    steps = install_steps(install.manager, uv=uv, venv=inside, python=interpreter.path,
+                          tools=runner.path(install.cache.builder / "tools"), env=env)
+    *setup, command = steps
+    for step in setup:
+        install.run(step, app_dir, env, emit)
+    if command[0] != uv:  # Poetry, Pipenv: their scripts' shebangs name this staging folder
+        _install_then_relocate(command, app_dir, env, install, emit, inside)
+        return
     minor = ".".join(map(str, interpreter.version[:2]))
     earlier = sorted((p for p in install.cache.venvs.glob(f"*/lib/python{minor}")),
                      key=lambda p: p.stat().st_mtime, reverse=True)
-    if not earlier:  # nothing compiled to reuse: uv compiles fastest
-        _run(command + ["--compile-bytecode"], app_dir, env, emit, runner)
+    if not earlier:  # nothing compiled to reuse: the installer compiles
+        install.run(command + ["--compile-bytecode"], app_dir, env, emit)
         return
-    _run(command, app_dir, env, emit, runner)
+    install.run(command, app_dir, env, emit)
     reused, missing = reuse_bytecode(venv, [p.parent.parent for p in earlier], interpreter.cache_tag)
     compile_sources(venv, missing, reused, runner, env)
     emit(f"       Bytecode: compiled {len(missing)} modules, reused {reused} from earlier builds")
+
+
+def _install_then_relocate(command: list[str], app_dir: Path, env: dict[str, str], install: Install,
+                           emit: Callable[[str], None], inside: str) -> None:
+    install.run(command, app_dir, env, emit)
+    script = (Path(__file__).parent / "relocate_scripts.py").read_text()
+    process = install.runner.popen([f"{inside}/bin/python", "-I", "-", inside], app_dir, env,
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output, _ = process.communicate(script)
+    if process.returncode != 0:
+        raise BuildError(f"Could not make the venv's scripts relocatable:\n{output.strip()}")
 
 
 def venv_digest(venv: Path) -> str:
@@ -137,7 +153,7 @@ def cached_venv(app_dir: Path, interpreter: Interpreter, install: Install,
     handed to root and made read-only before it enters the cache, so its builder cannot change it
     afterwards; its digest is taken then, and kept beside it where only root writes."""
     cache = install.cache
-    key = dependency_key(app_dir, interpreter)
+    key = dependency_key(app_dir, interpreter, install.manager)
     venv = cache.venvs / key
     if venv.is_dir():
         return venv, key, True, _stored_digest(cache, key)
@@ -201,3 +217,13 @@ def dependency_warnings(packages: list[str]) -> list[str]:
             "fail to connect. Pin `SQLAlchemy<2.1`, add `psycopg[binary]`, or use postgresql+psycopg2:// URLs."
         )
     return warnings
+
+
+TRAP_SYMPTOMS = ("No module named 'psycopg'",)
+
+
+def failure_hints(venv: Path, output: str) -> list[str]:
+    """The dependency traps worth repeating when a release or boot then fails with their symptom."""
+    if not any(symptom in output for symptom in TRAP_SYMPTOMS):
+        return []
+    return dependency_warnings(installed_packages(venv))

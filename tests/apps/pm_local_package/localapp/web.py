@@ -1,0 +1,6 @@
+import envprobe
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [f"localapp with {envprobe.describe()}\n".encode()]

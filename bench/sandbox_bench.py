@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.deploy_bench import redeploy_until_serving
 from bench.router_bench import run_wrk
-from seaway.build.builder import Builder
+from seaway.build.builder import Builder, BuildRequest
 from seaway.build.slug import remove_tree
 from seaway.cli.upload import pack_source
 from seaway.dynos.local import LocalBackend
@@ -62,7 +62,8 @@ def dyno_starts(count: int, work: Path) -> dict[str, list[float]]:
     builder_sandbox.start()
     try:
         builder = Builder(work / "slugs", work / "builds", work / "cache", builder_sandbox)
-        built = builder.build(pack_source(APPS / "wsgi_basic"), lambda _line: None, user, work / "cache" / "app")
+        built = builder.build(pack_source(APPS / "wsgi_basic"), lambda _line: None,
+                              BuildRequest("bench", user, work / "cache" / "app"))
         bare = LocalBackend(work / "slugs", work / "run-bare")
         boxed = LocalBackend(work / "slugs", work / "run-boxed", SandboxedDynos(builder_sandbox))
         spec = dataclasses.replace(make_spec(READY, process_type="worker", user=user.name), slug=built.digest)

@@ -24,6 +24,7 @@ def prepare_home(settings: Settings) -> None:
         settings.builds_dir: PASS_THROUGH,
         settings.cache_dir: PASS_THROUGH,
         settings.run_dir: PASS_THROUGH,
+        settings.pythons_dir: 0o755,  # builds and dynos run these interpreters
         settings.router_dir: PRIVATE,
         settings.logs_dir: PRIVATE,
         settings.backups_dir: PRIVATE,

@@ -14,7 +14,7 @@ from seaway.addons.postgres.addon import PostgresAddon
 from seaway.addons.postgres.cluster import find_bin_dir
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
-from seaway.build.builder import Builder
+from seaway.build.builder import Builder, BuildRequest
 from seaway.build.errors import BuildError
 from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
@@ -62,7 +62,8 @@ class Platform:
         self.sandbox = host_sandbox(settings.sandbox_dir, settings.dyno_network, settings.home,
                                     allowed_ports=(settings.postgres_port, settings.router_port), enabled=settings.sandbox)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir, self.sandbox,
-                               SourceLimits(settings.max_slug_mb * 1024 * 1024, settings.max_slug_files))
+                               SourceLimits(settings.max_slug_mb * 1024 * 1024, settings.max_slug_files),
+                               settings.python_downloads, settings.pythons_dir)
         self.backend = LocalBackend(settings.slugs_dir, settings.run_dir,
                                     SandboxedDynos(self.sandbox) if self.sandbox else None)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
@@ -331,8 +332,10 @@ class Platform:
         self.logs.append(name, "seaway", f"Build {build.id} started")
         run_as = app_user(name)
         cache = self.settings.cache_dir / "apps" / name if run_as else None  # builds share no cache across users
+        previous = self.store.last_slug(app)
+        request = BuildRequest(name, run_as, cache, self.store.config(app), previous.python_version if previous else None)
         try:
-            built = self.builder.build(source, record, run_as, cache, config=self.store.config(app), name=name)
+            built = self.builder.build(source, record, request)
         except BuildError as error:
             record(f" !     Build failed: {error}")
             self.store.finish_build(build.id, "failed", "\n".join(output), None)

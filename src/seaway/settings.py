@@ -35,6 +35,14 @@ def _switch_env(name: str, default: bool) -> bool:
     raise SystemExit(f"{name} must be on or off, got {raw!r}")
 
 
+def _choice_env(name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first when unset)."""
+    value = os.environ.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise SystemExit(f"{name}={value!r} is not one of {', '.join(choices)}; set it to one of them or unset it.")
+    return value
+
+
 def default_router_workers() -> int:
     """Half the cores: nginx shares the host with the dynos, and one worker proxies thousands of requests a second."""
     return max(1, (os.cpu_count() or 2) // 2)
@@ -68,6 +76,7 @@ class Settings:
     dyno_memory: int = 512  # MB: an app's memory quota per dyno unless `apps:settings memory=` says otherwise
     max_slug_mb: int = 2048  # an upload may unpack to at most this much...
     max_slug_files: int = 100_000  # ...and this many files
+    python_downloads: str = "automatic"  # a Python no host interpreter matches: `uv python install` it, or "never"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -94,6 +103,7 @@ class Settings:
             dyno_memory=_positive_env("SEAWAY_DYNO_MEMORY", 512),
             max_slug_mb=_positive_env("SEAWAY_MAX_SLUG_MB", 2048),
             max_slug_files=_positive_env("SEAWAY_MAX_SLUG_FILES", 100_000),
+            python_downloads=_choice_env("SEAWAY_PYTHON_DOWNLOADS", ("automatic", "never")),
         )
 
     # Folders the platform owns; nothing is written outside them.
@@ -108,6 +118,10 @@ class Settings:
     @property
     def slugs_dir(self) -> Path:
         return self.home / "slugs"
+
+    @property
+    def pythons_dir(self) -> Path:  # interpreters uv installed for builds (and any put there by hand)
+        return self.home / "pythons"
 
     @property
     def cache_dir(self) -> Path:

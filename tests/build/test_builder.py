@@ -99,8 +99,10 @@ def test_build_output_tells_the_story(builds: Builds):
     lines = builds.first.lines
     assert "-----> Python app detected" in lines
     assert any(line.startswith(f"-----> Using Python {builds.first.built.python_version} (") for line in lines)
-    assert "-----> Installing dependencies with uv" in lines
-    assert any(line.startswith(f"-----> Slug {builds.first.built.digest[:12]} ready") for line in lines)
+    assert "-----> Installing dependencies with pip (uv pip install -r requirements.txt)" in lines
+    assert "-----> Discovering process types" in lines
+    assert any(line.startswith("       Procfile declares types -> ") for line in lines)
+    assert any(line.endswith(f"(slug {builds.first.built.digest[:12]})") for line in lines)
     assert not any("reusing" in line for line in lines), "the first build installs its dependencies"
 
 
@@ -186,7 +188,9 @@ def test_no_requirements_is_a_build_error(tmp_path: Path, bare_builder: Builder)
     source = copy_sample(tmp_path / "src")
     (source / "requirements.txt").unlink()
     message = failed_build(bare_builder, source)
-    assert "requirements.txt" in message and "pyproject.toml" in message
+    assert "No package manager file was found" in message
+    assert "requirements.txt" in message and "uv.lock" in message
+    assert "  Procfile\n" in message  # what the root holds, to spot a misplaced or misspelt file
 
 
 def test_not_a_tarball_is_a_build_error(bare_builder: Builder):

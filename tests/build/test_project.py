@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from seaway.build.errors import BuildError
-from seaway.build.project import app_subfolders, requested_project_path, select_project
+from seaway.build.project import app_subfolders, refuse_committed_venv, requested_project_path, select_project
 
 
 def tree(root: Path, *files: str) -> Path:
@@ -76,3 +76,18 @@ def test_no_app_anywhere_lists_the_top(tmp_path: Path) -> None:
     tree(tmp_path, "index.html")
     with pytest.raises(BuildError, match=r"No Python app detected: the top of your source holds index.html"):
         select_project(tmp_path, {})
+
+
+@pytest.mark.parametrize("name, made", [(".venv", "folder"), ("venv", "venv"), (".venv", "link")])
+def test_a_venv_in_the_source_is_refused(tmp_path: Path, name: str, made: str) -> None:
+    if made == "link":
+        (tmp_path / name).symlink_to("/usr")
+    else:
+        tree(tmp_path, f"{name}/pyvenv.cfg" if made == "venv" else f"{name}/lib/x.py")
+    with pytest.raises(BuildError, match=rf"holds a {name}/ folder.*git rm -r --cached {name}"):
+        refuse_committed_venv(tmp_path)
+
+
+def test_a_folder_named_venv_that_is_no_venv_is_fine(tmp_path: Path) -> None:
+    tree(tmp_path, "venv/notes.txt")
+    refuse_committed_venv(tmp_path)

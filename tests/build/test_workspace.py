@@ -44,7 +44,7 @@ def test_freeze_drops_write_and_set_id_bits_pipes_and_the_venv(tmp_path: Path) -
     os.chmod(app / "tool", 0o6777)
     os.mkfifo(app / "pipe")
     (app / ".venv" / "bin").mkdir(parents=True)
-    workspace.freeze(".venv")
+    workspace.freeze(".venv", None)
     assert not (app / "pipe").exists() and not (app / ".venv").exists()
     assert stat.S_IMODE((app / "tool").stat().st_mode) == 0o555
     assert stat.S_IMODE(app.stat().st_mode) == 0o555
@@ -55,4 +55,4 @@ def test_freeze_refuses_a_build_that_grew_past_the_limits(tmp_path: Path) -> Non
     workspace.unpack(tarball({"requirements.txt": ""}), {})
     (workspace.app / "big").write_bytes(b"x" * 2000)
     with pytest.raises(BuildError, match="SEAWAY_MAX_SLUG_MB"):
-        workspace.freeze(".venv")
+        workspace.freeze(".venv", None)

@@ -60,6 +60,7 @@ class Daemon:
             "SEAWAY_WEB_CONCURRENCY": "1",
             "SEAWAY_SCHEDULE_INTERVAL": "1",
             "SEAWAY_DYNO_NETWORK": dyno_network(),
+            "SEAWAY_PYTHON_DOWNLOADS": "never",  # no interpreter downloads here: builds use the host's
         }
         for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
             self.env.pop(key, None)

@@ -37,6 +37,13 @@ def still_serving(daemon: Daemon, app: str) -> None:
         ("bad_requirement", "seaway-this-package-does-not-exist-4242"),
         ("release_fails", "the release command `echo \"migrating...\" && exit 1` exited with status 1. v1 is still serving"),
         ("never_binds", "Error R10 (Boot timeout) -> web.1 failed to bind to $PORT within 6 seconds"),
+        ("collectstatic_fails", "Unable to generate Django static files"),
+        ("hook_fails", "bin/post_compile failed (exit status 7)"),
+        ("monorepo", "seaway config:set PROJECT_PATH=backend"),
+        ("pm_conflict", "Several package managers' files were found: requirements.txt (pip), uv.lock (uv)."),
+        ("pm_conda_only", "conda environments are not supported (environment.yml, conda-requirements.txt found)"),
+        ("pm_uv_stale", "uv.lock is out of sync with pyproject.toml: it is never re-locked during a build."),
+        ("version_bom", ".python-version starts with a UTF-8 byte order mark (BOM)"),
     ],
 )
 def test_bad_deploy_fails_clearly_and_keeps_the_old_release(daemon: Daemon, serving: str, workdir: Path,

@@ -1,12 +1,16 @@
-"""The build stage: uploaded source -> Slug. One job: turn a tarball into an immutable slug folder."""
+"""The build stage: uploaded source -> Slug, in the Python buildpack's steps and order.
+
+    unpack (PROJECT_PATH's folder) -> bin/pre_compile -> package manager -> Python version ->
+    dependencies (a cached venv) -> collectstatic -> bin/post_compile -> freeze -> Slug
+"""
 
 from __future__ import annotations
 
-import shutil
+import os
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -15,15 +19,22 @@ from uv import find_uv_bin
 from seaway.build import deps, slug
 from seaway.build.appjson import read_app_json
 from seaway.build.cache import BuildCache
+from seaway.build.collectstatic import Collectstatic
 from seaway.build.errors import BuildError
+from seaway.build.hooks import run_hook
+from seaway.build.managers import PackageManager, determine_package_manager
 from seaway.build.procfile import parse_procfile
-from seaway.build.python import Interpreter, choose_interpreter
-from seaway.build.runner import HostRunner, SandboxRunner
-from seaway.build.source import SourceLimits, extract_source
+from seaway.build.project import refuse_committed_venv
+from seaway.build.python import PythonChoice, choose_python
+from seaway.build.runner import HostRunner, Runner, SandboxRunner
+from seaway.build.source import SourceLimits, format_size
+from seaway.build.static_cache import StaticCache
+from seaway.build.workspace import Workspace, identity
 from seaway.host import RunAs, grant_traverse
 from seaway.sandbox import Sandbox
 
 Emit = Callable[[str], None]
+VENV = ".venv"
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,18 @@ class BuiltSlug:
     process_types: dict[str, str]
     deps_key: str
     app_json: dict[str, Any]
+    warnings: tuple[str, ...] = ()  # what the build warned of, for later failures to repeat
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """One app's build: as whom its commands run, its cache, its config vars, the Python it built with last."""
+
+    name: str = "build"
+    run_as: RunAs | None = None
+    cache_dir: Path | None = None
+    config: dict[str, str] = field(default_factory=dict)
+    previous_python: str | None = None
 
 
 def read_process_types(app_dir: Path) -> dict[str, str]:
@@ -53,82 +76,150 @@ def read_process_types(app_dir: Path) -> dict[str, str]:
 
 class Builder:
     def __init__(self, slugs_dir: Path, builds_dir: Path, cache_dir: Path, sandbox: Sandbox | None = None,
-                 limits: SourceLimits | None = None) -> None:
+                 limits: SourceLimits | None = None, python_downloads: str = "never",
+                 pythons_dir: Path | None = None) -> None:
         self.slugs_dir, self.builds_dir, self.cache_dir = slugs_dir, builds_dir, cache_dir
         self.sandbox, self.limits = sandbox, limits
+        self.python_downloads, self.pythons_dir = python_downloads, pythons_dir
         for folder in (slugs_dir, builds_dir, cache_dir):
             folder.mkdir(parents=True, exist_ok=True)
 
     def slug_path(self, digest: str) -> Path:
         return self.slugs_dir / digest
 
-    def build(self, source: BinaryIO, emit: Emit, run_as: RunAs | None = None, cache_dir: Path | None = None,
-              config: dict[str, str] | None = None, name: str = "build") -> BuiltSlug:
-        """Build a slug. With `run_as` (the app's user, when the daemon is root) the build's commands run
-        as that user, in a sandbox when there is one, with `cache_dir`, a cache of the app's own; the
-        venv is handed to root after. `config`: the app's config vars, which the build's commands see."""
-        workdir = self.builds_dir / uuid.uuid4().hex
-        cache = BuildCache(cache_dir or self.cache_dir)
-        cache.prepare(run_as)
+    def build(self, source: BinaryIO, emit: Emit, request: BuildRequest | None = None) -> BuiltSlug:
+        """Build a slug. With `request.run_as` (the app's user, when the daemon is root) the build's
+        commands run as that user, in a sandbox when there is one, with a cache of the app's own."""
+        request = request or BuildRequest()
+        workspace = Workspace(self.builds_dir / uuid.uuid4().hex, self.limits)
+        cache = BuildCache(request.cache_dir or self.cache_dir)
+        cache.prepare(request.run_as)
         try:
-            return self._build_in(workdir, source, emit, run_as, _Install(cache, config or {}, name))
+            return _Build(self, workspace, cache, request, emit).run(source)
         finally:
-            slug.remove_tree(workdir)
+            workspace.remove()
 
-    def _runner(self, run_as: RunAs | None, app_dir: Path, cache: BuildCache, name: str,
-                interpreter: Interpreter) -> HostRunner | SandboxRunner:
-        if run_as and self.sandbox:
-            return SandboxRunner(self.sandbox, name, run_as, app_dir, cache.builder, [Path(find_uv_bin())],
-                                 Path(interpreter.path).parent.parent)
-        if run_as:  # root without a sandbox: the user must get through to what it reads
-            for needed in (app_dir / "requirements.txt", Path(interpreter.path), Path(find_uv_bin()), cache.builder):
-                grant_traverse(needed, run_as)
-        return HostRunner(run_as)
+    def runner(self, request: BuildRequest, app_dir: Path, cache: BuildCache, name: str) -> Runner:
+        if request.run_as and self.sandbox:
+            return SandboxRunner(self.sandbox, name, request.run_as, app_dir, cache.builder, [Path(find_uv_bin())])
+        if request.run_as:  # root without a sandbox: the user must get through to what it runs
+            for needed in (app_dir, Path(find_uv_bin()), cache.builder):
+                grant_traverse(needed, request.run_as)
+        return HostRunner(request.run_as)
 
-    def _build_in(self, workdir: Path, source: BinaryIO, emit: Emit, run_as: RunAs | None, request: "_Install") -> BuiltSlug:
-        started = time.monotonic()
-        app_dir = workdir / slug.SLUG_APP
-        app_dir.mkdir(parents=True)
-        extract_source(source, app_dir, self.limits)
-        deps.detect_python_app(app_dir)
-        process_types = read_process_types(app_dir)
-        app_json = read_app_json(app_dir)
-        emit("-----> Python app detected")
-        interpreter = choose_interpreter(app_dir, lambda text: emit(f" !     Warning: {text}"))
-        emit(f"-----> Using Python {interpreter.version_text} ({interpreter.path})")
-        emit("-----> Installing dependencies with uv")
-        runner = self._runner(run_as, app_dir, request.cache, f"{request.name}.{workdir.name[:8]}", interpreter)
+
+class _Build:
+    """The steps of one build, in the buildpack's order."""
+
+    def __init__(self, builder: Builder, workspace: Workspace, cache: BuildCache, request: BuildRequest,
+                 emit: Emit) -> None:
+        self.builder, self.workspace, self.cache, self.request, self.emit = builder, workspace, cache, request, emit
+        self.app = workspace.app
+        self.warnings: list[str] = []
+        self.started = time.monotonic()
+        self.runner: Runner = HostRunner()
+        self.venv: Path | None = None  # the app's, once its dependencies are in
+        self.python: PythonChoice | None = None
+        self.venv_identity: tuple[int, int] | None = None  # of the venv's folder as linked into the app
+        self.static = StaticCache(cache.static)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+        self.emit(f" !     Warning: {text}")
+
+    def run(self, source: BinaryIO) -> BuiltSlug:
+        self.workspace.unpack(source, self.request.config)
+        if self.workspace.subfolder:
+            self.emit(f"-----> Building the app in {self.workspace.subfolder}/ (PROJECT_PATH)")
+        process_types = read_process_types(self.app)
+        app_json = read_app_json(self.app)
+        self.emit("-----> Python app detected")
+        if self.request.run_as:
+            self.workspace.hand_to(self.request.run_as)
+        self.runner = self.builder.runner(self.request, self.app, self.cache,
+                                          f"{self.request.name}.{self.workspace.root.name[:8]}")
         try:
-            venv, deps_key, reused, venv_digest = deps.cached_venv(
-                app_dir, interpreter, deps.Install(request.cache, runner, request.config), emit)
+            venv, deps_key, venv_digest, python = self._compile()
         finally:
-            if isinstance(runner, SandboxRunner):
-                runner.close()
+            if isinstance(self.runner, SandboxRunner):
+                self.runner.close()
+        venv_kept = self.workspace.freeze(VENV, self.venv_identity)
+        self.static.commit(self.app)
+        return self._assemble(venv, venv_kept, deps_key, venv_digest, python, process_types, app_json)
+
+    def _compile(self) -> tuple[Path, str, str, PythonChoice]:
+        run_hook("pre_compile", self.app, self.runner, self._environment, self.emit)
+        refuse_committed_venv(self.app)
+        manager = determine_package_manager(self.app, self.warn)
+        about_python: list[str] = []  # shown after the version they are about
+        python = choose_python(self.app, about_python.append, package_manager=manager.name,
+                               previous=self.request.previous_python, downloads=self.builder.python_downloads,
+                               managed_dir=self.builder.pythons_dir)
+        self.emit(f"-----> {python.announcement()}")
+        for warning in about_python:
+            self.warn(warning)
+        self._show_interpreter(python)
+        venv, deps_key, venv_digest = self._install(manager, python)
+        slug.link_tree(venv, self.app / VENV)  # collectstatic and post_compile run with it, as dynos will
+        self.venv, self.venv_identity = self.app / VENV, identity(self.app / VENV)
+        Collectstatic(self.app, self.venv, self.request.config, self.runner, self._environment, self.static,
+                      f"python {python.interpreter.version_text}\nvenv {venv_digest}").run(self.emit, self._owner())
+        run_hook("post_compile", self.app, self.runner, self._environment, self.emit)
+        return venv, deps_key, venv_digest, python
+
+    def _show_interpreter(self, python: PythonChoice) -> None:
+        interpreter = Path(python.interpreter.path)
+        if isinstance(self.runner, SandboxRunner):
+            self.runner.bind_interpreter(interpreter.parent.parent)
+        elif self.request.run_as:  # root without a sandbox: the user must get through to what it runs
+            grant_traverse(interpreter, self.request.run_as)
+        self.python = python
+
+    def _install(self, manager: PackageManager, python: PythonChoice) -> tuple[Path, str, str]:
+        self.emit(f"-----> Installing dependencies with {manager.label}")
+        reason = f"Python {python.interpreter.version_text} ({python.reason()})"
+        install = deps.Install(self.cache, self.runner, self.request.config, manager, reason)
+        venv, deps_key, reused, venv_digest = deps.cached_venv(self.app, python.interpreter, install, self.emit)
         packages = deps.installed_packages(venv)
         if reused:
-            emit(f"       Dependencies unchanged since an earlier build: reusing them "
-                 f"({len(packages)} packages, nothing installed)")
+            self.emit(f"       Dependencies unchanged since an earlier build: reusing them "
+                      f"({len(packages)} packages, nothing installed)")
         for warning in deps.dependency_warnings(packages):
-            emit(f" !     Warning: {warning}")
-        shutil.rmtree(app_dir / ".venv", ignore_errors=True)
-        digest = slug.slug_digest(app_dir, venv_digest, interpreter.version_text)
-        final = self.slug_path(digest)
+            self.warn(warning)
+        return venv, deps_key, venv_digest
+
+    def _environment(self) -> dict[str, str]:
+        """What bin/pre_compile, collectstatic and bin/post_compile run with: the install's environment,
+        with the venv (once there is one) and the interpreter first on PATH."""
+        env = deps.Install(self.cache, self.runner, self.request.config).environment()
+        first = [self.runner.path(self.venv / "bin")] if self.venv else []
+        if self.python:
+            first.append(self.runner.path(Path(self.python.interpreter.path).parent))
+        env["PATH"] = os.pathsep.join([*first, env["PATH"]])
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _owner(self) -> tuple[int, int] | None:
+        run_as = self.request.run_as
+        return (run_as.uid, run_as.gid) if run_as else None
+
+    def _assemble(self, venv: Path, venv_kept: bool, deps_key: str, venv_digest: str, python: PythonChoice,
+                  process_types: dict[str, str], app_json: dict[str, Any]) -> BuiltSlug:
+        self.emit("-----> Discovering process types")
+        self.emit(f"       Procfile declares types -> {', '.join(sorted(process_types))}")
+        version = python.interpreter.version_text
+        digest = slug.slug_digest(self.app, venv_digest, version)
+        final = self.builder.slug_path(digest)
         if not final.exists():
-            slug.link_tree(venv, app_dir / ".venv")
-            slug.make_read_only(app_dir, skip=".venv")
-            (workdir / slug.SLUG_APP).rename(workdir / "staged")
-            (workdir / "slug").mkdir()
-            (workdir / "staged").rename(workdir / "slug" / slug.SLUG_APP)
-            (workdir / "slug").rename(final)
+            if not venv_kept:  # the build moved the one linked in away: link it again
+                slug.link_tree(venv, self.app / VENV)
+            root = self.workspace.root
+            (root / "slug").mkdir()
+            self.app.rename(root / "slug" / slug.SLUG_APP)
+            (root / "slug").rename(final)
             final.chmod(0o550)  # root's; sandboxed dynos see it through an overlay mounted by root
         size = slug.tree_size(final)
-        emit(f"-----> Slug {digest[:12]} ready ({size / 1e6:.1f} MB)")
-        emit(f"-----> Build finished in {time.monotonic() - started:.1f}s")
-        return BuiltSlug(digest, final, size, interpreter.version_text, process_types, deps_key, app_json)
-
-
-@dataclass(frozen=True)
-class _Install:
-    cache: BuildCache
-    config: dict[str, str]
-    name: str
+        self.emit("-----> Assembling the slug...")
+        self.emit(f"       Done: {format_size(size)} (slug {digest[:12]})")
+        self.emit(f"-----> Build finished in {time.monotonic() - self.started:.1f}s")
+        return BuiltSlug(digest, final, size, version, process_types, deps_key, app_json, tuple(self.warnings))

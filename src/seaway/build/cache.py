@@ -4,6 +4,7 @@
     builder/staging   venvs being installed             } bound into its sandbox at /cache, its HOME
     venvs/KEY         finished venvs, immutable (root's) } never shown to a build or a dyno: slugs
     venvs/KEY.sha256  each one's content digest          } hard-link these venvs
+    static/KEY        collectstatic's output, root's      } copied into later builds' sources
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class BuildCache:
     def venvs(self) -> Path:
         return self.root / "venvs"
 
+    @property
+    def static(self) -> Path:
+        return self.root / "static"
+
     def digest_file(self, key: str) -> Path:
         return self.venvs / f"{key}.sha256"
 
@@ -48,7 +53,7 @@ class BuildCache:
             remove_tree(self.root / name)
         if owner and self.venvs.is_dir() and self.venvs.stat().st_uid != 0:
             remove_tree(self.venvs)  # made by an older version, writable by the app's user: not to be trusted
-        for folder in (self.builder, self.uv, self.staging, self.venvs):
+        for folder in (self.builder, self.uv, self.staging, self.venvs, self.static):
             folder.mkdir(exist_ok=True)
         if owner:
             os.chmod(self.root, 0o711)
@@ -56,3 +61,4 @@ class BuildCache:
                 os.chown(folder, owner.uid, owner.gid)
                 os.chmod(folder, 0o700)
             os.chmod(self.venvs, 0o700)
+            os.chmod(self.static, 0o700)

@@ -111,3 +111,15 @@ def _no_app_message(upload: Path) -> str:
                 f"Choose one with `seaway config:set PROJECT_PATH=FOLDER`.")
     return (f"No Python app detected: the top of your source holds {_listing(upload)}, but no dependency "
             "file. " + _add_dependencies_hint())
+
+
+def refuse_committed_venv(app_dir: Path) -> None:
+    """A venv in the source only works on the machine that made it, and .venv is where the slug's goes."""
+    for name in (".venv", "venv"):
+        folder = app_dir / name
+        if (folder / "pyvenv.cfg").is_file() or (name == ".venv" and (folder.exists() or folder.is_symlink())):
+            raise BuildError(
+                f"Your source holds a {name}/ folder. A venv works only on the machine that made it, and "
+                "the slug's own venv goes at .venv: remove it from the repository (`git rm -r --cached "
+                f"{name}`, then add `{name}/` to .gitignore). If bin/pre_compile makes it, make it elsewhere."
+            )

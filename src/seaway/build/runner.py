@@ -1,7 +1,8 @@
 """Where a build's commands run: on the host (the daemon is not root), or in the app's build sandbox.
 
 In the sandbox the build runs as the app's user with nothing of the host but the system folders, its
-interpreter and uv: its source at /app (read-only), its own cache folder at /cache (uv's cache,
+interpreter and uv: its copy of the source at /app (its own, writable: the buildpack's builds write
+there too), its own cache folder at /cache (uv's cache,
 the venv being built, HOME), and a private network that reaches the package indexes through NAT
 but no service of the host's (the API among them). Its environment is the app's config vars and
 what uv needs, never the daemon's.
@@ -44,18 +45,26 @@ class HostRunner:
 
 
 class SandboxRunner:
-    """Commands in one build sandbox, opened at the first command (a build that reuses its venv runs
+    """Commands in one build sandbox, opened at the first command (a build that reuses everything runs
     none); `close` takes it down (every command of it has ended by then)."""
 
     def __init__(self, sandbox: Sandbox, name: str, user: RunAs, app_dir: Path, cache: Path,
-                 tools: list[Path], interpreter_prefix: Path) -> None:
-        self.sandbox, self.app_dir, self.cache = sandbox, app_dir, cache
+                 tools: list[Path]) -> None:
+        self.sandbox, self.app_dir, self.cache, self.name, self.user = sandbox, app_dir, cache, name, user
         self.tools = {tool: f"{TOOLS_INSIDE}/{tool.name}" for tool in tools}
-        binds = (Bind(app_dir, "/app"), Bind(cache, "/cache", writable=True), *prefix_binds(interpreter_prefix),
-                 *(Bind(tool, inside) for tool, inside in self.tools.items()))
-        self.spec = JailSpec(name, user, binds=binds, memory_mb=BUILD_MEMORY_MB, max_processes=BUILD_PROCESSES,
-                             network=sandbox.network.nat, kind="build")
+        self.spec = self._spec(())
         self.jail: Jail | None = None
+
+    def _spec(self, extra: tuple[Bind, ...]) -> JailSpec:
+        binds = (Bind(self.app_dir, "/app", writable=True), Bind(self.cache, "/cache", writable=True), *extra,
+                 *(Bind(tool, inside) for tool, inside in self.tools.items()))
+        return JailSpec(self.name, self.user, binds=binds, memory_mb=BUILD_MEMORY_MB,
+                        max_processes=BUILD_PROCESSES, network=self.sandbox.network.nat, kind="build")
+
+    def bind_interpreter(self, prefix: Path) -> None:
+        """Show the build's interpreter (known once bin/pre_compile has run) to its later commands."""
+        self.close()
+        self.spec = self._spec(tuple(prefix_binds(prefix)))
 
     def path(self, host: Path) -> str:
         if host in self.tools:
@@ -79,3 +88,4 @@ class SandboxRunner:
     def close(self) -> None:
         if self.jail is not None:
             self.sandbox.close(self.jail)
+            self.jail = None

@@ -85,10 +85,11 @@ class StaticCache:
         except (OSError, ValueError):
             return None
         try:
-            for relative, mode in meta["files"].items():
-                _write_beneath(app_dir, relative, owner, source=entry / "files" / relative, mode=mode)
-            for relative, target in meta["links"].items():
-                _write_beneath(app_dir, relative, owner, link=target)
+            with _Beneath(app_dir, owner) as tree:
+                for relative, mode in meta["files"].items():
+                    tree.copy(entry / "files" / relative, relative, mode)
+                for relative, target in meta["links"].items():
+                    tree.link(target, relative)
         except FileExistsError:
             return None
         os.utime(entry)  # the newest entries are kept
@@ -101,41 +102,53 @@ class StaticCache:
             remove_tree(old)
 
 
-def _write_beneath(root: Path, relative: str, owner: tuple[int, int] | None, source: Path | None = None,
-                   mode: int = 0o644, link: str | None = None) -> None:
-    """Create `relative` below `root`, each folder opened without following links."""
-    *folders, name = relative.split("/")
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    try:
-        for part in folders:
-            parent, fd = fd, -1
-            fd = _enter(parent, part, owner)
-        if link is not None:
-            os.symlink(link, name, dir_fd=fd)
-            if owner:
-                os.chown(name, *owner, dir_fd=fd, follow_symlinks=False)
-            return
-        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=fd)
-        with os.fdopen(out, "wb") as dest, open(source, "rb") as src:  # type: ignore[arg-type]
-            shutil.copyfileobj(src, dest)
-            if owner:
-                os.fchown(dest.fileno(), *owner)
-    finally:
-        if fd >= 0:
+class _Beneath:
+    """Creating files below a folder the build's user owns: every folder is opened without following
+    links (once each), every file made anew, so nothing the build left there leads root elsewhere."""
+
+    def __init__(self, root: Path, owner: tuple[int, int] | None) -> None:
+        self.root, self.owner = root, owner
+        self.folders: dict[str, int] = {}
+
+    def __enter__(self) -> "_Beneath":
+        self.folders[""] = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for fd in self.folders.values():
             os.close(fd)
 
+    def _folder(self, relative: str) -> int:
+        if relative not in self.folders:
+            parent, _, name = relative.rpartition("/")
+            parent_fd = self._folder(parent)
+            try:
+                os.mkdir(name, 0o755, dir_fd=parent_fd)
+                made = True
+            except FileExistsError:
+                made = False
+            fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+            self.folders[relative] = fd
+            if made and self.owner:
+                os.fchown(fd, *self.owner)
+        return self.folders[relative]
 
-def _enter(fd: int, part: str, owner: tuple[int, int] | None) -> int:
-    """Open (making it when missing) the folder `part` of the open folder `fd`; closes `fd`."""
-    try:
-        try:
-            os.mkdir(part, 0o755, dir_fd=fd)
-            made = True
-        except FileExistsError:
-            made = False
-        child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
-        if made and owner:
-            os.fchown(child, *owner)
-        return child
-    finally:
-        os.close(fd)
+    def copy(self, source: Path, relative: str, mode: int) -> None:
+        folder, _, name = relative.rpartition("/")
+        out = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode, dir_fd=self._folder(folder))
+        with os.fdopen(out, "wb") as dest, open(source, "rb") as src:
+            size, offset = os.fstat(src.fileno()).st_size, 0
+            while offset < size:
+                sent = os.sendfile(dest.fileno(), src.fileno(), offset, size - offset)
+                if sent == 0:
+                    break
+                offset += sent
+            if self.owner:
+                os.fchown(dest.fileno(), *self.owner)
+
+    def link(self, target: str, relative: str) -> None:
+        folder, _, name = relative.rpartition("/")
+        fd = self._folder(folder)
+        os.symlink(target, name, dir_fd=fd)
+        if self.owner:
+            os.chown(name, *self.owner, dir_fd=fd, follow_symlinks=False)

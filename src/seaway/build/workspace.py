@@ -38,11 +38,14 @@ class Workspace:
         """Give the copy to the user the build's commands run as."""
         chown_tree(self.app, user)
 
-    def freeze(self, skip: str) -> None:
-        """Take the copy back once no command of the build runs any more (`skip`, the venv's folder, is
-        removed: it is linked back from the cache)."""
-        remove_tree(self.app / skip)
-        count, total = self._sanitize()
+    def freeze(self, venv: str, linked: tuple[int, int] | None) -> bool:
+        """Take the copy back once no command of the build runs any more. The venv's folder (`venv`, a
+        link copy of a cached venv: root's, nothing in it writable by the build) stays when it is still
+        the folder `linked` (device, inode) names; else it is removed. Whether it stayed."""
+        kept = linked is not None and _identity(self.app / venv) == (*linked, os.geteuid())
+        if not kept:
+            remove_tree(self.app / venv)
+        count, total = self._sanitize(venv)
         if count > self.limits.max_files or total > self.limits.max_bytes:
             raise BuildError(
                 f"The build left {count} files and folders, {format_size(total)}, in the app; the limit is "
@@ -50,24 +53,44 @@ class Workspace:
                 "SEAWAY_MAX_SLUG_MB). Remove what the build hooks or the install leave behind, or list "
                 "large files in .slugignore."
             )
-        if os.geteuid() == 0:
-            chown_tree(self.app, ROOT)
-        make_read_only(self.app)
+        make_read_only(self.app, skip=venv)
+        return kept
 
-    def _sanitize(self) -> tuple[int, int]:
-        """Remove pipes, sockets and devices; count what stays and the regular files' bytes."""
+    def _sanitize(self, venv: str) -> tuple[int, int]:
+        """Remove pipes, sockets and devices, give the rest to root; count it and the regular files' bytes."""
         count = total = 0
+        owner = os.geteuid() == 0
         for folder, dirs, files in os.walk(self.app):
+            if folder == str(self.app):
+                dirs[:] = [d for d in dirs if d != venv]
             for name in dirs + files:
                 path = os.path.join(folder, name)
                 info = os.lstat(path)
                 if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
                     os.unlink(path)
                     continue
+                if owner:
+                    os.lchown(path, ROOT.uid, ROOT.gid)
                 count += 1
                 total += info.st_size if stat.S_ISREG(info.st_mode) else 0
+        if owner:
+            os.chown(self.app, ROOT.uid, ROOT.gid)
         return count, total
 
     def remove(self) -> None:
         remove_tree(self.root)
 
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """(device, inode, owner) of a folder that is no link, else None."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_uid) if stat.S_ISDIR(info.st_mode) else None
+
+
+def identity(path: Path) -> tuple[int, int]:
+    info = os.lstat(path)
+    return info.st_dev, info.st_ino

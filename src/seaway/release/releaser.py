@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+from seaway.build.deps import failure_hints
+from seaway.build.slug import SLUG_APP
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
 from seaway.host import app_user_name, is_root
@@ -124,13 +126,22 @@ class Releaser:
                 self._go_live(app, release, slug, record, still)
         except Exception as failure:  # never leave a release pending: say why it failed, then pass it on
             reason = str(failure) if isinstance(failure, ReleaseFailed) else f"internal error: {failure!r}"
+            hints = self._failure_hints(slug, "\n".join(output) + reason) if slug is not None else []
+            reason = " ".join([reason, *hints])
             record(f" !     Release v{release.version} failed: {reason}")
             self.store.finish_release(release, "failed", "\n".join(output))
             self.logs.append(app.name, "seaway", f"Release v{release.version} failed: {reason}")
+            if hints:
+                raise ReleaseFailed(reason) from failure
             raise
         self.store.finish_release(release, "succeeded", "\n".join(output))
         self.logs.append(app.name, "seaway", f"Release v{release.version} is live")
         return self.store.release(app, release.version)
+
+    def _failure_hints(self, slug: Slug, output: str) -> list[str]:
+        """What the build warned of that explains this failure (the psycopg trap, say)."""
+        return [f"This is likely why: {hint}" for hint in
+                failure_hints(self.settings.slugs_dir / slug.digest / SLUG_APP / ".venv", output)]
 
     def _go_live(self, app: App, release: Release, slug: Slug, emit: Emit, still: str) -> None:
         release_command = slug.process_types.get("release")

@@ -3,4 +3,4 @@ import envprobe
 
 def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
-    return [f"localapp with {envprobe.describe()}\n".encode()]
+    return [f"localapp from {__file__} with {envprobe.describe()}\n".encode()]

@@ -3,4 +3,5 @@ from importlib import metadata
 
 
 def describe() -> str:
-    return f"envprobe {metadata.version('envprobe')} from {__file__.split('/site-packages/')[0].rsplit('/', 1)[-1]}"
+    where = "the venv" if "/site-packages/" in __file__ else __file__
+    return f"envprobe {metadata.version('envprobe')} from {where}"

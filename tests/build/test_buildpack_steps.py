@@ -134,6 +134,12 @@ def test_disable_collectstatic_0_does_not_disable_it(builder: Builder, tmp_path:
     assert (run.app / "staticfiles" / "staticfiles.json").is_file()
 
 
+def test_a_django_app_without_staticfiles_skips_collectstatic(builder: Builder, tmp_path: Path) -> None:
+    # INSTALLED_APPS lacks django.contrib.staticfiles; its settings need DATABASE_URL, a config var at build time too
+    run = build(builder, sample("django_app", tmp_path / "src"), {"DATABASE_URL": "postgres://u:p@127.0.0.1:1/db"})
+    assert "-----> Skipping Django collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS" in run.lines
+
+
 def test_a_failing_collectstatic_fails_the_build_and_says_how_to_disable_it(builder: Builder, tmp_path: Path) -> None:
     message, _output = failure(builder, sample("collectstatic_fails", tmp_path / "src"),
                                {"DEBUG_COLLECTSTATIC": "1", "SECRET_TOKEN": "s3cr3t-value"})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -315,12 +314,10 @@ def test_downloads_never_does_not_run_uv(tmp_path: Path, supported):
     app.mkdir()
     (app / ".python-version").write_text(f"{major}.{number}.{patch + 100}")
     managed = tmp_path / "managed"
-    started = time.monotonic()
     choice, warnings = choose(app, downloads="never", managed_dir=managed)
     assert choice.interpreter == supported[0]
     assert not managed.exists()  # a download would have created it
     assert "downloading" not in warnings[0]
-    assert time.monotonic() - started < 5
 
 
 def test_pre_seeded_managed_interpreter_is_found_and_preferred(tmp_path: Path, supported):

@@ -24,6 +24,7 @@ MANAGE_PY_DEPTH = 3
 DISABLED_FILE = ".heroku/collectstatic_disabled"
 SKIPPED_FOLDERS = (".venv", ".git", "__pycache__", "node_modules")
 SETTINGS_DEFAULT = re.compile(r"""DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([\w.]+)['"]""")
+NO_STATICFILES = "Unknown command: 'collectstatic'"  # what manage.py says without django.contrib.staticfiles
 SUMMARY = re.compile(r"\bstatic files? (copied|symlinked)|\bunmodified\b")
 
 
@@ -52,6 +53,9 @@ class Collectstatic:
         before = snapshot(self.app_dir, SKIPPED_FOLDERS[:1])
         result = run_command(self.runner, ["python", manage, "collectstatic", "--noinput", "--traceback"],
                              self.app_dir, self._env(), emit)
+        if not result.ok and NO_STATICFILES in result.lines:  # nothing to collect: not worth failing a build for
+            emit("-----> Skipping Django collectstatic: django.contrib.staticfiles is not in INSTALLED_APPS")
+            return
         if not result.ok:
             raise BuildError(self._failure(manage, result.tail(30)))
         summary = next((line.strip() for line in reversed(result.lines) if SUMMARY.search(line)), "done")

@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from seaway.build.errors import BuildError
+from seaway.build.managers import MISSPELLED_REQUIREMENTS
 
 PROJECT_VARS = ("PROJECT_PATH", "APP_BASE")  # ours and Heroku's; APP_BASE is the other monorepo buildpack's name
 # What makes a folder a Python app (the buildpack's detection list, misspellings included: they get their own error).
 PYTHON_PROJECT_FILES = (
     ".python-version", "__init__.py", "app.py", "main.py", "manage.py", "pdm.lock", "Pipfile", "Pipfile.lock",
     "poetry.lock", "pyproject.toml", "requirements.txt", "runtime.txt", "server.py", "setup.cfg", "setup.py",
-    "uv.lock", "requeriments.txt", "requirement.txt", "requirements", "requirements.text", "Requirements.txt",
-    "requirements.txt.txt", "requirments.txt", "__pycache__", ".venv", "venv",
+    "uv.lock", *MISSPELLED_REQUIREMENTS, "__pycache__", ".venv", "venv",
 )
 # What a subfolder must hold to be named in the hint: a dependency file, not merely some Python code.
 DEPENDENCY_MARKERS = ("requirements.txt", "pyproject.toml", "Pipfile", "Pipfile.lock", "poetry.lock", "uv.lock",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seaway.naming import check_app_name, check_config_key
+from seaway.naming import CONFIG_TOTAL_LIMIT, check_app_name, check_config_changes, check_config_key
 from seaway.store import StoreError
 
 
@@ -45,3 +45,26 @@ def test_bad_config_keys_are_refused_with_422(key: str):
         check_config_key(key)
     assert info.value.status == 422
     assert repr(key) in str(info.value)
+
+
+def test_config_changes_are_checked_before_anything_is_stored():
+    owned = {"DATABASE_URL": "postgresql-app-1"}
+    check_config_changes({"DATABASE_URL": "postgres://x"}, {"SECRET_KEY": "s", "OLD": None}, owned)
+    with pytest.raises(StoreError, match="Cannot overwrite attachment values: DATABASE_URL belongs to the add-on "
+                                         "postgresql-app-1") as error:
+        check_config_changes({}, {"DATABASE_URL": "postgres://elsewhere"}, owned)
+    assert error.value.status == 422
+    with pytest.raises(StoreError, match="DATABASE_URL belongs"):
+        check_config_changes({}, {"DATABASE_URL": None}, owned)  # unsetting it is the add-on's too
+    with pytest.raises(StoreError, match="holds a NUL byte"):
+        check_config_changes({}, {"K": "a\x00"}, {})
+
+
+def test_the_32_kb_limit_counts_every_name_and_value_after_the_change():
+    current = {"A": "x" * (CONFIG_TOTAL_LIMIT - 2)}  # 1 + 32766 bytes: just under
+    check_config_changes(current, {}, {})
+    check_config_changes(current, {"A": None, "B": "y" * 100}, {})  # replacing frees room
+    with pytest.raises(StoreError, match="would total 32.0 kB, over the 32 kB limit"):
+        check_config_changes(current, {"C": "zz"}, {})
+    with pytest.raises(StoreError, match="over the 32 kB limit"):
+        check_config_changes({}, {"E": "é" * 16_384}, {})  # bytes, not characters

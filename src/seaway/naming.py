@@ -26,3 +26,28 @@ def check_config_key(key: str) -> str:
             "(e.g. SECRET_KEY).", 422
         )
     return key
+
+
+CONFIG_TOTAL_LIMIT = 32 * 1024  # bytes of all of an app's config var names and values (Heroku's limit)
+
+
+def check_config_changes(current: dict[str, str], changes: dict[str, str | None], owned: dict[str, str]) -> None:
+    """Refuse what could never reach a dyno, or is an add-on's to change, before anything is stored.
+
+    `owned` maps the config vars add-ons set to the add-on's name."""
+    for key, value in changes.items():
+        check_config_key(key)
+        if key in owned:
+            raise StoreError(
+                f"Cannot overwrite attachment values: {key} belongs to the add-on {owned[key]}, and only the add-on "
+                f"commands change it (`seaway addons:destroy {owned[key]}` removes it; `addons:create "
+                "postgresql --as OTHER` attaches one under another name).", 422)
+        if value is not None and "\x00" in value:
+            raise StoreError(f"The value of {key} holds a NUL byte, which no process environment can carry: "
+                             "remove it (binary data belongs base64-encoded in a config var).", 422)
+    merged = {**current, **changes}
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in merged.items() if v is not None)
+    if total > CONFIG_TOTAL_LIMIT:
+        raise StoreError(f"The app's config vars would total {total / 1024:.1f} kB, over the {CONFIG_TOTAL_LIMIT // 1024} "
+                         "kB limit: keep large values (certificates, JSON documents) in a file of the app or in "
+                         "its database, and put only their location in a config var.", 422)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -29,14 +30,14 @@ from seaway.logs import LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.migrations.safety import ReleaseSafety
 from seaway.migrations.service import Migrations
-from seaway.naming import check_app_name, check_config_key
+from seaway.naming import check_app_name, check_config_changes
 from seaway.release import ReleaseFailed, Releaser
 from seaway.release.releaser import RELEASE_TIMEOUT, max_body_mb
 from seaway.router import AppRoute, NginxRouter
 from seaway.sandbox import host_sandbox
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
-from seaway.store.models import Release, Slug, utcnow
+from seaway.store.models import App, Release, Slug, utcnow
 
 Emit = Callable[[str], None]
 HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -202,8 +203,11 @@ class Platform:
             self.drains.close(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
-            remove_app_user(name, granted=[slug for slug in slugs if slug.exists()])
-        return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None}
+            left = remove_app_user(name, granted=[slug for slug in slugs if slug.exists()])
+        if left:
+            print(f"seaway: destroying {name}: {left}", file=sys.stderr, flush=True)
+        return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None,
+                "warnings": [left] if left else []}
 
     # -- log drains ----------------------------------------------------------------
     def drain_list(self, name: str) -> list[dict[str, Any]]:
@@ -306,10 +310,15 @@ class Platform:
         return {"release": release.version, "rollback_of": release.rollback_of}
 
     # -- config and add-ons ------------------------------------------------------
-    def set_config(self, name: str, changes: dict[str, str | None], emit: Emit, author: str = "admin") -> dict[str, Any]:
+    def check_config(self, name: str, changes: dict[str, str | None]) -> App:
+        """The app, once `changes` are known to be storable (a StoreError with a 4xx status otherwise)."""
         app = self.store.app(name)
-        for key in changes:
-            check_config_key(key)
+        owned = {addon.config_var: addon.name for addon in self.store.addons(app)}
+        check_config_changes(self.store.config(app), changes, owned)
+        return app
+
+    def set_config(self, name: str, changes: dict[str, str | None], emit: Emit, author: str = "admin") -> dict[str, Any]:
+        app = self.check_config(name, changes)
         set_keys = sorted(k for k, v in changes.items() if v is not None)
         unset_keys = sorted(k for k, v in changes.items() if v is None)
         description = "; ".join(filter(None, [

@@ -132,3 +132,42 @@ def test_unknown_python_version_lists_installed(daemon: Daemon, serving: str, wo
     assert result.returncode != 0
     assert "no Python 3.99 is installed on this host. Installed: 3." in result.stdout + result.stderr
     still_serving(daemon, serving)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"BINARY": "a\u0000b"}, "The value of BINARY holds a NUL byte"),
+    ({"BIG": "x" * 40_000}, "The app's config vars would total "),
+    ({"A": "x" * 20_000, "B": "y" * 20_000}, "over the 32 kB limit"),
+])
+def test_config_values_no_dyno_could_take_are_refused_at_the_door(daemon: Daemon, serving: str,
+                                                                  changes: dict[str, str], message: str) -> None:
+    before = daemon.api("GET", f"/apps/{serving}/config").json()
+    response = daemon.api("PATCH", f"/apps/{serving}/config", json=changes)
+    assert response.status_code == 422 and message in response.json()["detail"]
+    assert daemon.api("GET", f"/apps/{serving}/config").json() == before  # nothing stored
+    still_serving(daemon, serving)
+    # the next release is not broken by it: a config change still goes live
+    daemon.cli("config:set", "GREETING=still-fine", "-a", serving)
+    assert daemon.get(serving).text == "basic VERSION=1 GREETING=still-fine\n"
+    daemon.cli("config:unset", "GREETING", "-a", serving)
+
+
+def test_the_cli_shows_the_refusal_and_fails(daemon: Daemon, serving: str) -> None:
+    result = daemon.cli("config:set", f"BIG={'x' * 40_000}", "-a", serving, check=False)
+    assert result.returncode != 0 and "over the 32 kB limit" in result.stderr
+
+
+@pytest.mark.parametrize("method, path, body, message", [
+    ("GET", "/releases/v99999999999999999999", None, "There is no release v99999999999999999999"),
+    ("GET", "/releases/v0", None, "There is no release v0: versions run from v1"),
+    ("GET", "/releases/v²", None, "is not a release version like v3"),
+    ("GET", "/logs?num=99999999999999999999", None, "less than or equal to 2147483647"),
+    ("GET", "/logs?num=0", None, "greater than or equal to 1"),
+    ("POST", "/releases/rollback", {"version": 1e20}, "less than or equal to 2147483647"),
+    ("POST", "/releases/rollback", {"version": 0}, "greater than or equal to 1"),
+])
+def test_numbers_out_of_range_are_refused_not_crashed_on(daemon: Daemon, serving: str, method: str, path: str,
+                                                         body: object, message: str) -> None:
+    response = daemon.api(method, f"/apps/{serving}{path}", json=body)
+    assert response.status_code == 422 and message in json.dumps(response.json()), response.text
+    still_serving(daemon, serving)

@@ -43,6 +43,20 @@ def test_each_app_gets_its_own_closed_database(daemon: Daemon) -> None:
     assert taken.returncode != 0 and "DATABASE_URL is already set on pg-one" in taken.stderr
 
 
+def test_an_add_ons_config_var_changes_only_through_the_add_on(daemon: Daemon) -> None:
+    daemon.cli("apps:create", "pg-owned")
+    daemon.cli("addons:create", "postgresql", "-a", "pg-owned")
+    url = _url(daemon, "pg-owned")
+    releases = daemon.cli("releases", "-a", "pg-owned", "--json").stdout
+    for command in (("config:set", "DATABASE_URL=postgres://wrong@elsewhere/db"), ("config:unset", "DATABASE_URL")):
+        refused = daemon.cli(*command, "-a", "pg-owned", check=False)
+        assert refused.returncode != 0
+        assert "Cannot overwrite attachment values: DATABASE_URL belongs to the add-on postgresql-" in refused.stderr
+    assert _url(daemon, "pg-owned") == url
+    assert daemon.cli("releases", "-a", "pg-owned", "--json").stdout == releases  # no release made
+    daemon.cli("apps:destroy", "-a", "pg-owned", "--confirm", "pg-owned")
+
+
 def test_destroy_drops_the_database(daemon: Daemon) -> None:
     daemon.cli("apps:create", "pg-gone")
     daemon.cli("addons:create", "postgresql", "-a", "pg-gone")

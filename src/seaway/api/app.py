@@ -6,10 +6,10 @@ import tempfile
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from seaway import __version__
 from seaway.api.attach import attach
@@ -46,8 +46,12 @@ class DrainBody(BaseModel):
     url: str
 
 
+MAX_NUMBER = 2**31 - 1  # the largest version, count or line number the API takes (the store's integers)
+Bounded = Annotated[int, Field(ge=1, le=MAX_NUMBER)]
+
+
 class Rollback(BaseModel):
-    version: int | None = None
+    version: Bounded | None = None
 
 
 class Restart(BaseModel):
@@ -56,8 +60,10 @@ class Restart(BaseModel):
 
 def _version_number(text: str) -> int:
     digits = text[1:] if text[:1] in ("v", "V") else text
-    if not digits.isdigit():
+    if not (digits.isascii() and digits.isdigit()):
         raise HTTPException(422, f"{text!r} is not a release version like v3 or 3.")
+    if len(digits) > len(str(MAX_NUMBER)) or not 1 <= int(digits) <= MAX_NUMBER:
+        raise HTTPException(422, f"There is no release {text}: versions run from v1 to v{MAX_NUMBER}.")
     return int(digits)
 
 
@@ -107,6 +113,7 @@ def create_api(platform: Platform) -> FastAPI:
     @api.patch("/apps/{app}/config", dependencies=auth)
     def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
         author = author_of(request.headers)
+        platform.check_config(app, changes)  # refused values get their status, before the stream starts
         return job(app, lambda emit: platform.set_config(app, changes, emit, author))
 
     @api.get("/apps/{app}/domains", dependencies=auth)
@@ -247,8 +254,9 @@ def create_api(platform: Platform) -> FastAPI:
         return job(app, build_and_release)
 
     @api.get("/apps/{app}/logs", dependencies=auth)
-    def logs(app: str, request: Request, num: int = 100, tail: bool = False, source: str | None = None,
-             dyno: str | None = None, grep: str | None = None, since: str | None = None) -> StreamingResponse:
+    def logs(app: str, request: Request, num: Annotated[int, Query(ge=1, le=MAX_NUMBER)] = 100, tail: bool = False,
+             source: str | None = None, dyno: str | None = None, grep: str | None = None,
+             since: str | None = None) -> StreamingResponse:
         """The app's log as text lines; with `tail`, a stream that goes on (`text/event-stream` if asked for)."""
         platform.store.app(app)
         try:

@@ -59,19 +59,28 @@ def test_user_errors_become_their_message(error: Exception):
     assert decoded(stream_job(job)) == [{"line": "before the error"}, {"error": str(error)}]
 
 
-def test_other_exceptions_become_internal_errors():
+def test_other_exceptions_become_seaway_errors_with_a_reference_to_the_log(capsys: pytest.CaptureFixture[str]):
     def job(emit: Emit):
         emit("working")
         raise KeyError("slug")
 
-    assert decoded(stream_job(job)) == [{"line": "working"}, {"error": "Internal error: KeyError: 'slug'"}]
+    line, outcome = decoded(stream_job(job))
+    assert line == {"line": "working"}
+    message = outcome["error"]
+    assert message.startswith("Seaway error (reference ") and "KeyError" not in message
+    reference = message.split("(reference ")[1].split(")")[0]
+    logged = capsys.readouterr().err
+    assert f"seaway: fault {reference} during the request:" in logged
+    assert "Traceback" in logged and "KeyError: 'slug'" in logged
 
 
-def test_internal_error_from_a_value_error():
+def test_each_fault_gets_its_own_reference(capsys: pytest.CaptureFixture[str]):
     def job(emit: Emit):
         raise ValueError("boom")
 
-    assert decoded(stream_job(job)) == [{"error": "Internal error: ValueError: boom"}]
+    first, second = (decoded(stream_job(job))[0]["error"] for _ in range(2))
+    assert first != second and "ValueError" not in first
+    assert capsys.readouterr().err.count("ValueError: boom") == 2
 
 
 def test_lines_are_streamed_while_the_job_runs():

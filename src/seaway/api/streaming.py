@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from seaway.build.errors import BuildError
+from seaway.faults import report_fault
 from seaway.release import ReleaseFailed
 from seaway.store import StoreError
 
@@ -28,7 +29,7 @@ def stream_job(job: Callable[[Callable[[str], None]], Any]) -> Iterator[str]:
         except USER_ERRORS as error:
             outcome["error"] = str(error)
         except Exception as error:  # reported to the client, not swallowed: the daemon keeps serving
-            outcome["error"] = f"Internal error: {type(error).__name__}: {error}"
+            outcome["error"] = report_fault(error, "the request")
         finally:
             lines.put(_DONE)
 

@@ -16,6 +16,7 @@ from seaway.build.deps import failure_hints
 from seaway.build.slug import SLUG_APP
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
+from seaway.faults import report_fault
 from seaway.host import app_user_name, is_root
 from seaway.logs import LogStore
 from seaway.release.environment import dyno_environment
@@ -125,7 +126,8 @@ class Releaser:
                 still = f"v{live[0].version} is still serving." if live else "Nothing was switched."
                 self._go_live(app, release, slug, record, still)
         except Exception as failure:  # never leave a release pending: say why it failed, then pass it on
-            reason = str(failure) if isinstance(failure, ReleaseFailed) else f"internal error: {failure!r}"
+            reason = (str(failure) if isinstance(failure, ReleaseFailed)
+                      else report_fault(failure, f"release v{release.version}"))
             hints = self._failure_hints(slug, "\n".join(output) + reason) if slug is not None else []
             reason = " ".join([reason, *hints])
             record(f" !     Release v{release.version} failed: {reason}")

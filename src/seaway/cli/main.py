@@ -29,14 +29,16 @@ def print_json(data: Any) -> None:
 
 
 def print_table(columns: list[str], rows: list[list[str]]) -> None:
+    """Columns and rows as a table; every cell is printed as the text it is (`[red]` is no markup here)."""
     from rich.console import Console  # imported here: most commands print no table
     from rich.table import Table
+    from rich.text import Text
 
     result = Table(box=None, header_style="bold", pad_edge=False)
     for column in columns:
         result.add_column(column)
     for row in rows:
-        result.add_row(*row)
+        result.add_row(*(Text(str(cell)) for cell in row))
     Console(highlight=False).print(result)
 
 
@@ -113,6 +115,8 @@ def apps_destroy(app: str | None, confirm: str | None) -> None:
         click.echo(f"Final backup of {final}")
     if result["backups_kept_in"]:
         click.echo(f"Backups kept in {result['backups_kept_in']} (pg_restore reads them)")
+    for warning in result.get("warnings", []):
+        click.echo(f" !     Warning: {warning}", err=True)
 
 
 # -- add-ons and config ------------------------------------------------------------

@@ -6,7 +6,9 @@ import os
 import stat
 from pathlib import Path
 
-from seaway.home import PASS_THROUGH, PRIVATE, fresh_private_file, prepare_home, private_file
+import pytest
+
+from seaway.home import PASS_THROUGH, PRIVATE, fresh_private_file, prepare_home, private_file, write_secret
 from seaway.settings import Settings
 
 
@@ -59,3 +61,21 @@ def test_fresh_private_file_replaces_in_one_step_and_a_holder_keeps_the_old_file
         assert os.fstat(holder.fileno()).st_ino != path.stat().st_ino
     assert path.read_text() == "" and mode(path) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["access.log"]  # no candidate left behind
+
+
+def test_write_secret_is_private_from_the_start_and_follows_no_link(tmp_path: Path):
+    old_umask = os.umask(0)  # the mode must not depend on the umask
+    try:
+        write_secret(tmp_path / "secret", "s3cr3t")
+    finally:
+        os.umask(old_umask)
+    assert mode(tmp_path / "secret") == 0o600 and (tmp_path / "secret").read_text() == "s3cr3t"
+    (tmp_path / "open").write_text("a much longer old content")
+    os.chmod(tmp_path / "open", 0o644)
+    write_secret(tmp_path / "open", "new")
+    assert mode(tmp_path / "open") == 0o600 and (tmp_path / "open").read_text() == "new"
+    (tmp_path / "target").write_text("keep")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    with pytest.raises(OSError):
+        write_secret(tmp_path / "link", "x")
+    assert (tmp_path / "target").read_text() == "keep"

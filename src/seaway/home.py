@@ -57,6 +57,13 @@ def private_file(path: Path) -> None:
     os.close(open_private(path))
 
 
+def write_secret(path: Path, text: str) -> None:
+    """Write `text` to `path`, a 0600 file from the moment it exists (never a link followed)."""
+    fd = open_private(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "w") as secret:
+        secret.write(text)
+
+
 def fresh_private_file(path: Path) -> None:
     """An empty 0600 file at `path`, in one step (a rename): what was there is unlinked, and a process
     that holds it open keeps writing to the unlinked file; a process opening `path` by name never creates it."""

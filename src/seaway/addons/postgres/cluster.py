@@ -18,6 +18,7 @@ import psycopg
 
 from seaway.addons.postgres.provision import close_maintenance_databases
 from seaway.addons.postgres.server import Server
+from seaway.home import write_secret
 from seaway.host import (
     RunAs,
     chown_tree,
@@ -107,10 +108,9 @@ class EmbeddedCluster:
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(mode=0o700)
         self.socket_dir.mkdir(exist_ok=True)
-        self.password_file.write_text(secrets.token_urlsafe(32))
-        os.chmod(self.password_file, 0o600)
+        write_secret(self.password_file, secrets.token_urlsafe(32))
         pwfile = self.directory / "initdb-pwfile"
-        pwfile.write_text(self.password)
+        write_secret(pwfile, self.password)
         if self.user:
             chown_tree(self.data, self.user)
             os.chown(self.socket_dir, self.user.uid, self.user.gid)

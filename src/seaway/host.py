@@ -108,6 +108,27 @@ def process_alive(pid: int) -> bool:
         return False
 
 
+def process_identity(pid: int) -> str | None:
+    """What tells this process from a later one given the same pid (after it exits, or a reboot): the
+    boot's id and the process's start time in clock ticks since boot; None when it is not running."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            started = f.read().rsplit(b")", 1)[1].split()[19].decode()  # field 22: starttime
+    except (OSError, IndexError):
+        return None
+    return f"{boot}/{started}"
+
+
+def read_pid_identity(path: Path) -> tuple[int | None, str | None]:
+    """A pid file's pid and, when it recorded one (see process_identity), that process's identity."""
+    try:
+        words = path.read_text().split()
+        return int(words[0]), words[1] if len(words) > 1 else None
+    except (OSError, ValueError, IndexError):
+        return None, None
+
+
 def read_pid(path: Path) -> int | None:
     """The pid on the first line of a pid file (postmaster.pid, nginx.pid, ...), if any."""
     try:
@@ -162,21 +183,26 @@ def app_user(app: str) -> RunAs | None:
     return ensure_system_user(app_user_name(app), f"Seaway app {app}")
 
 
-def remove_app_user(app: str, granted: list[Path]) -> None:
+def remove_app_user(app: str, granted: list[Path]) -> str | None:
     """Delete the app's user, first ending any process it still runs and taking back the ACL entries it
     was given under the `granted` folders (its slugs): a user created later may get the same uid, and
-    must not inherit them."""
+    must not inherit them. Returns what went wrong when the user is still there afterwards."""
     if not is_root():
-        return
+        return None
     name = app_user_name(app)
     try:
         uid = pwd.getpwnam(name).pw_uid
     except KeyError:
-        return
+        return None
     kill_user_processes(uid)
     for folder in granted:
         subprocess.run(["setfacl", "-R", "-x", f"u:{name}", str(folder)], capture_output=True)
-    subprocess.run(["userdel", name], capture_output=True)
+    result = subprocess.run(["userdel", name], capture_output=True, text=True)
+    if result.returncode == 0:
+        return None
+    said = (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
+    return (f"The system user {name} (uid {uid}) was left behind: userdel said: {said}. Remove it with "
+            f"`userdel {name}` before creating an app named {app} again.")
 
 
 def kill_user_processes(uid: int) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seaway.dynos.local import SYSTEM_PATH, LocalBackend, port_open
-from seaway.host import process_alive
+from seaway.host import process_alive, process_identity
 from tests.dynos.conftest import DIGEST, dead_soon, group_gone_soon, make_spec
 
 pytestmark = pytest.mark.timeout(30)
@@ -102,7 +102,8 @@ def test_pid_file_exists_while_running(start, run_dir: Path):
     dyno, out = start(make_spec("echo started; exec sleep 100", process_type="worker"))
     out.wait_for_line("started")
     pid_file = run_dir / "dynos" / "pids" / f"demo.worker.1.{dyno.process.pid}.pid"
-    assert pid_file.read_text() == str(dyno.process.pid)
+    pid, identity = pid_file.read_text().split()
+    assert int(pid) == dyno.process.pid and identity == process_identity(dyno.process.pid)
     dyno.stop(5)
     assert not pid_file.exists()
 
@@ -229,6 +230,20 @@ def test_reap_orphans_kills_dynos_left_by_a_dead_daemon(start, slugs_dir: Path, 
     assert not port_open(web.address)
     assert list((run_dir / "dynos" / "pids").iterdir()) == []
     assert list((run_dir / "dynos" / "homes").iterdir()) == []
+
+
+def test_reap_orphans_spares_a_process_that_took_a_dead_dynos_pid(backend: LocalBackend, run_dir: Path):
+    # As after a reboot: the pid file names a pid that another process (a group leader) now has.
+    bystander = subprocess.Popen(["sleep", "100"], start_new_session=True)
+    try:
+        pids = run_dir / "dynos" / "pids"
+        (pids / f"demo.web.1.{bystander.pid}.pid").write_text(f"{bystander.pid} another-boot/12345\n")
+        (pids / f"demo.web.2.{bystander.pid}.pid").write_text(f"{bystander.pid}\n")  # no identity recorded
+        assert backend.reap_orphans() == 0
+        assert bystander.poll() is None and list(pids.iterdir()) == []
+    finally:
+        bystander.kill()
+        bystander.wait()
 
 
 def test_reap_orphans_skips_stale_pid_files(backend: LocalBackend, run_dir: Path):

@@ -134,7 +134,7 @@ def dyno_leader_pid(daemon: Daemon, app: str, dyno: str) -> int:
     files = sorted((daemon.home / "run" / "dynos" / "pids").glob(f"{app}.{dyno}.*.pid"), key=lambda p: p.stat().st_mtime)
     if not files:
         raise AssertionError(f"no process for {app} {dyno}")
-    return int(files[-1].read_text())
+    return int(files[-1].read_text().split()[0])  # the pid, then its identity
 
 
 def dyno_processes(daemon: Daemon, app: str, process_type: str) -> list[str]:

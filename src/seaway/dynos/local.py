@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from seaway.dynos.backend import DynoSpec, Notice, Output
-from seaway.host import RunAs, grant_traverse, process_alive, read_pid
+from seaway.host import RunAs, grant_traverse, process_alive, process_identity, read_pid_identity
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -146,7 +146,7 @@ class LocalDyno:
             if spec.tty:
                 os.close(terminal)
         self.pid_file = pids_dir / f"{spec.app}.{spec.name}.{self.process.pid}.pid"
-        self.pid_file.write_text(str(self.process.pid))
+        self.pid_file.write_text(f"{self.process.pid} {process_identity(self.process.pid) or ''}\n")
         self._done = threading.Event()
         reader = threading.Thread(target=self._pump, args=(output,), daemon=True, name=f"dyno-{spec.app}-{spec.name}")
         reader.start()
@@ -265,8 +265,9 @@ class LocalBackend:
         """Stop dynos left running by a daemon that died without stopping them."""
         count = 0
         for pid_file in (self.run_dir / "pids").glob("*.pid"):
-            pid = read_pid(pid_file)
-            if pid and process_alive(pid):
+            pid, identity = read_pid_identity(pid_file)
+            # only the very process the file was written for: its pid may be another's since (a reboot)
+            if pid and identity and process_alive(pid) and process_identity(pid) == identity:
                 try:
                     os.killpg(pid, signal.SIGKILL)
                     count += 1

@@ -1,0 +1,38 @@
+"""Removing an app's system user: done, or said when it could not be (a user left behind keeps its uid)."""
+
+from __future__ import annotations
+
+import os
+import pwd
+from pathlib import Path
+
+import pytest
+
+from seaway.host import app_user_name, ensure_system_user, remove_app_user
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creates system users: needs root")
+PASSWD_LOCK = Path("/etc/passwd.lock")  # shadow-utils' lock: held by a live pid, userdel refuses
+
+
+def test_a_removed_user_is_gone() -> None:
+    ensure_system_user(app_user_name("host-gone"), "Seaway host test")
+    assert remove_app_user("host-gone", []) is None
+    with pytest.raises(KeyError):
+        pwd.getpwnam(app_user_name("host-gone"))
+
+
+def test_a_user_that_userdel_could_not_remove_is_reported() -> None:
+    name = app_user_name("host-left")
+    uid = ensure_system_user(name, "Seaway host test").uid
+    assert not PASSWD_LOCK.exists()
+    PASSWD_LOCK.write_text(f"{os.getpid()}")
+    try:
+        left = remove_app_user("host-left", [])
+    finally:
+        PASSWD_LOCK.unlink()
+    try:
+        assert left is not None and left.startswith(f"The system user {name} (uid {uid}) was left behind: userdel said:")
+        assert f"`userdel {name}`" in left
+        assert pwd.getpwnam(name).pw_uid == uid
+    finally:
+        assert remove_app_user("host-left", []) is None

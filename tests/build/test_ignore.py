@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from seaway.build.ignore import included_files
 from tests.helpers import make_tree
@@ -125,3 +128,28 @@ def test_allowlist_gitignore_cannot_reinclude_always_ignored_folders(tmp_path: P
         },
     )
     assert listed(tmp_path) == {"app.py", "Procfile", "requirements.txt"}
+
+
+GIT_CASES = {
+    "nested re-include": {".gitignore": "*.log\n", "sub/.gitignore": "!keep.log\n", "sub/keep.log": "",
+                          "sub/drop.log": "", "top.log": "", "sub/deeper/keep.log": ""},
+    "deeper ignore wins": {".gitignore": "!*.txt\n", "a/.gitignore": "*.txt\n", "a/x.txt": "", "x.txt": ""},
+    "anchored and folders": {".gitignore": "/build\ndist/\nnode_modules\n", "build/a": "", "src/build/b": "",
+                             "dist/c": "", "src/dist/d": "", "web/node_modules/e": ""},
+    "no re-include below an ignored folder": {".gitignore": "cache/\n", "cache/.gitignore": "!*\n",
+                                              "cache/kept": ""},
+    "double star and negation order": {".gitignore": "**/tmp/**\n!**/tmp/keep\n*.bak\n!x.bak\nx.bak\n",
+                                       "a/tmp/f": "", "a/tmp/keep": "", "y.bak": "", "x.bak": ""},
+}
+
+
+@pytest.mark.parametrize("files", GIT_CASES.values(), ids=GIT_CASES.keys())
+def test_included_files_agree_with_git(tmp_path: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(content)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    listed = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "-z"], cwd=tmp_path, check=True,
+                            capture_output=True, text=True).stdout
+    by_git = sorted(name for name in listed.split("\0") if name)
+    assert sorted(p.as_posix() for p in included_files(tmp_path)) == by_git

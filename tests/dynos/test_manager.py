@@ -447,3 +447,15 @@ def test_on_change_runs_outside_the_managers_lock(backend: RecordingBackend, log
         assert seen[0] == []
     finally:
         manager.stop_all()
+
+
+def test_a_boot_failure_carries_the_dynos_last_lines(manager: DynoManager):
+    script = "for i in $(seq 1 30); do echo line $i; done; echo 'gunicorn: command not found' >&2; exit 127"
+    with pytest.raises(DynoBootError) as caught:
+        manager.start_formation([spec(script), spec("exit 9", process_type="worker")])
+    lines = caught.value.last_lines
+    assert lines["web.1"][-1] == "gunicorn: command not found" and lines["web.1"][0] == "line 12"
+    assert len(lines["web.1"]) == 20 and lines["worker.1"] == []
+    output = caught.value.output()
+    assert output.startswith("Last 20 lines of web.1's output:\n  line 12\n")
+    assert output.endswith("  gunicorn: command not found\nworker.1 printed nothing.")

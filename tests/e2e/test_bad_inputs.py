@@ -37,6 +37,7 @@ def still_serving(daemon: Daemon, app: str) -> None:
         ("bad_requirement", "seaway-this-package-does-not-exist-4242"),
         ("release_fails", "the release command `echo \"migrating...\" && exit 1` exited with status 1. v1 is still serving"),
         ("never_binds", "Error R10 (Boot timeout) -> web.1 failed to bind to $PORT within 6 seconds"),
+        ("boot_import_error", "ModuleNotFoundError: No module named 'flask_not_listed_anywhere'"),
         ("collectstatic_fails", "Unable to generate Django static files"),
         ("hook_fails", "bin/post_compile failed (exit status 7)"),
         ("monorepo", "seaway config:set PROJECT_PATH=backend"),
@@ -52,6 +53,21 @@ def test_bad_deploy_fails_clearly_and_keeps_the_old_release(daemon: Daemon, serv
     result = daemon.cli("deploy", "-a", serving, str(source), check=False)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
+    still_serving(daemon, serving)
+
+
+def test_a_boot_failure_shows_the_dynos_last_lines_in_deploy_and_releases_output(daemon: Daemon, serving: str,
+                                                                                 workdir: Path) -> None:
+    result = daemon.cli("deploy", "-a", serving, str(copy_app("boot_import_error", workdir)), check=False)
+    assert result.returncode != 0
+    error = result.stderr
+    assert "web.1 exited with status 1 before binding to $PORT" in error
+    assert "lines of web.1's output:" in error and "  booting on port " in error
+    assert "Traceback (most recent call last):" in error
+    failed = json.loads(daemon.cli("releases", "-a", serving, "--json").stdout)[0]
+    assert failed["status"] == "failed"
+    recorded = daemon.cli("releases:output", f"v{failed['version']}", "-a", serving).stdout
+    assert "ModuleNotFoundError: No module named 'flask_not_listed_anywhere'" in recorded
     still_serving(daemon, serving)
 
 

@@ -25,7 +25,22 @@ FIRST_BACKOFF, MAX_BACKOFF, STABLE_AFTER = 1.0, 300.0, 600.0
 
 
 class DynoBootError(Exception):
-    """A dyno of a new set did not come up; the message says which and why."""
+    """A dyno of a new set did not come up; the message says which and why, `last_lines` what each
+    failed dyno printed last (its traceback, `command not found`)."""
+
+    def __init__(self, message: str, last_lines: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.last_lines = last_lines or {}
+
+    def output(self) -> str:
+        """The failed dynos' last lines, quoted under their names ("" when there are none)."""
+        parts = []
+        for name, lines in self.last_lines.items():
+            if lines:
+                parts.append(f"Last {len(lines)} lines of {name}'s output:\n" + "\n".join(f"  {line}" for line in lines))
+            else:
+                parts.append(f"{name} printed nothing.")
+        return "\n".join(parts)
 
 
 def _now() -> datetime:
@@ -36,6 +51,7 @@ def _now() -> datetime:
 class Slot:
     spec: DynoSpec
     dyno: Dyno
+    output: DynoOutput | None = None  # its log writer, which keeps its last lines
     state: str = "starting"  # starting / up / crashed / stopping / stopped
     since: datetime = field(default_factory=_now)
     restarts: int = 0
@@ -64,10 +80,13 @@ class DynoManager:
         self.logs.append(spec.app, f"seaway[{spec.name}]", message)
 
     # -- starting ----------------------------------------------------------
+    def _output(self, spec: DynoSpec) -> DynoOutput:
+        return DynoOutput(self.logs, spec.app, spec.name, self.log_rate, 5 * self.log_rate)
+
     def _launch(self, spec: DynoSpec, output: Output | None = None) -> Dyno:
         self._log(spec, f"Starting process with command `{spec.command}`")
         holder: list[Dyno] = []
-        dyno = self.backend.start(spec, output or DynoOutput(self.logs, spec.app, spec.name, self.log_rate, 5 * self.log_rate),
+        dyno = self.backend.start(spec, output or self._output(spec),
                                   on_exit=lambda code: self._exited(holder, code),
                                   on_notice=lambda line: self._log(spec, line))
         holder.append(dyno)
@@ -75,7 +94,8 @@ class DynoManager:
 
     def start_formation(self, specs: list[DynoSpec]) -> list[Slot]:
         """Start every dyno and wait until all are up (web: bound and healthy; others: still running)."""
-        slots = [Slot(spec, self._launch(spec)) for spec in specs]
+        outputs = [self._output(spec) for spec in specs]
+        slots = [Slot(spec, self._launch(spec, output), output) for spec, output in zip(specs, outputs, strict=True)]
         if not slots:
             return []
         with ThreadPoolExecutor(max_workers=len(slots)) as pool:
@@ -89,7 +109,8 @@ class DynoManager:
                 if failure:
                     self._log(slot.spec, failure)
             self.stop(slots)
-            raise DynoBootError("; ".join(failures))
+            raise DynoBootError("; ".join(failures), {slot.spec.name: slot.output.last_lines() if slot.output else []
+                                                      for slot, failure in zip(slots, outcomes, strict=True) if failure})
         for slot in slots:
             self._became_up(slot)
         return slots

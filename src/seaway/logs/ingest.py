@@ -7,13 +7,16 @@ counted but not kept, and the log says so once a second, the way Heroku reports 
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 from seaway.logs.lines import LineSplitter, decode
 from seaway.logs.store import LogStore
 
 RATE, BURST = 20_000, 100_000
+RECENT_LINES = 20  # the dyno's last lines that a failure message quotes
 
 
 class TokenBucket:
@@ -44,6 +47,8 @@ class DynoOutput:
         self.splitter = LineSplitter()
         self.dropped = 0
         self._reported_at = 0.0
+        self.recent: deque[str] = deque(maxlen=RECENT_LINES)  # for failure messages: what it said last
+        self.closed = threading.Event()  # set once every writer has closed the output
 
     def feed(self, data: bytes) -> None:
         if self.bucket.available() < 1:  # over the rate: count what is dropped, at C speed
@@ -55,7 +60,9 @@ class DynoOutput:
     def _keep(self, lines: list[bytes]) -> None:
         granted = self.bucket.take(len(lines))
         self.dropped += len(lines) - granted
-        self.logs.write(self.app, self.source, [decode(line) for line in lines[:granted]])
+        kept = [decode(line) for line in lines[:granted]]
+        self.recent.extend(kept)
+        self.logs.write(self.app, self.source, kept)
 
     def _report(self, final: bool = False) -> None:
         now = time.monotonic()
@@ -68,4 +75,10 @@ class DynoOutput:
     def close(self) -> None:
         self._keep(self.splitter.flush())
         self._report(final=True)
+        self.closed.set()
+
+    def last_lines(self, wait: float = 2.0) -> list[str]:
+        """The last lines the dyno printed, once its output has ended (or after `wait` seconds)."""
+        self.closed.wait(wait)
+        return list(self.recent)
 

@@ -159,7 +159,7 @@ class Releaser:
         try:
             new = self.dynos.start_formation(specs)
         except DynoBootError as error:
-            raise ReleaseFailed(f"{error}. {still}") from error
+            raise ReleaseFailed(_with_output(f"{error}. {still}", error)) from error
         self._switch(app.name, new, emit)
 
     def _switch(self, app: str, new: list[Slot], emit: Emit | None = None) -> None:
@@ -237,7 +237,8 @@ class Releaser:
                 try:
                     new = self.dynos.start_formation(self.formation_specs(app, *live))
                 except DynoBootError as error:
-                    self.logs.append(app.name, "seaway", f"Could not bring back v{live[0].version}: {error}")
+                    self.logs.append(app.name, "seaway",
+                                     _with_output(f"Could not bring back v{live[0].version}: {error}", error))
             self._switch(app.name, new)
 
     def restart(self, app: App, target: str | None, emit: Emit) -> int:
@@ -254,7 +255,8 @@ class Releaser:
             try:
                 replacements = self.dynos.start_formation(fresh)
             except DynoBootError as error:
-                raise ReleaseFailed(f"Restart failed: {error}. The running dynos were left as they were.") from error
+                raise ReleaseFailed(_with_output(f"Restart failed: {error}. The running dynos were left as they were.",
+                                                 error)) from error
             by_name = {slot.spec.name: slot for slot in replacements}
             self._switch(app.name, [by_name.get(s.spec.name, s) for s in slots])
             emit(f"Restarted {', '.join(sorted(by_name))}")
@@ -290,8 +292,15 @@ class Releaser:
         try:
             added = self.dynos.start_formation([spec for name, spec in wanted.items() if name not in have])
         except DynoBootError as error:
-            raise ReleaseFailed(f"Scaling failed: {error}. The running dynos were left as they were.") from error
+            raise ReleaseFailed(_with_output(f"Scaling failed: {error}. The running dynos were left as they were.",
+                                             error)) from error
         keep = [s for s in slots if s.spec.name in wanted]
         gone = self.dynos.switch(app.name, keep + added)
         self.route(app.name)
         self.dynos.retire(gone)
+
+
+def _with_output(message: str, error: DynoBootError) -> str:
+    """A boot failure's message followed by what the failed dynos printed last."""
+    output = error.output()
+    return f"{message}\n{output}" if output else message

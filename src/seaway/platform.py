@@ -189,6 +189,7 @@ class Platform:
         app = self.store.app(name)
         finals = []
         with self.releaser.app_lock(name):
+            self.releaser.watcher.end(name)
             self.dynos.stop_app(name)
             self.router.update(remove=name)
             for addon in self.store.addons(app):
@@ -269,7 +270,8 @@ class Platform:
 
     SETTING_LIMITS = {"boot_timeout": (1, 3600, "seconds"), "stop_timeout": (1, 3600, "seconds"),
                       "release_timeout": (1, 86400, "seconds"), "router_timeout": (1, 3600, "seconds"),
-                      "max_body_size": (0, 10240, "MB (0: no limit)"), "memory": (64, 14336, "MB per dyno")}
+                      "max_body_size": (0, 10240, "MB (0: no limit)"), "memory": (64, 14336, "MB per dyno"),
+                      "release_watch": (0, 3600, "seconds (0: no watch)")}
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
         for key, value in values.items():
@@ -293,7 +295,8 @@ class Platform:
                 "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
                 "router_timeout": app.router_timeout or 30,
                 "max_body_size": max_body_mb(app),
-                "memory": app.memory or self.settings.dyno_memory}
+                "memory": app.memory or self.settings.dyno_memory,
+                "release_watch": self.settings.release_watch if app.release_watch is None else app.release_watch}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

@@ -17,6 +17,13 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _non_negative_env(name: str, default: int) -> int:
+    value = _int_env(name, default)
+    if value < 0:
+        raise SystemExit(f"{name} must be 0 or more, got {value}")
+    return value
+
+
 def _positive_env(name: str, default: int) -> int:
     value = _int_env(name, default)
     if value < 1:
@@ -76,6 +83,7 @@ class Settings:
     dyno_memory: int = 512  # MB: an app's memory quota per dyno unless `apps:settings memory=` says otherwise
     max_slug_mb: int = 2048  # an upload may unpack to at most this much...
     max_slug_files: int = 100_000  # ...and this many files
+    release_watch: int = 30  # seconds a new release's web dynos are watched, the old ones standing by (0: none)
     python_downloads: str = "automatic"  # a Python no host interpreter matches: `uv python install` it, or "never"
 
     @classmethod
@@ -103,6 +111,7 @@ class Settings:
             dyno_memory=_positive_env("SEAWAY_DYNO_MEMORY", 512),
             max_slug_mb=_positive_env("SEAWAY_MAX_SLUG_MB", 2048),
             max_slug_files=_positive_env("SEAWAY_MAX_SLUG_FILES", 100_000),
+            release_watch=_non_negative_env("SEAWAY_RELEASE_WATCH", 30),
             python_downloads=_choice_env("SEAWAY_PYTHON_DOWNLOADS", ("automatic", "never")),
         )
 

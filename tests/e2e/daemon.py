@@ -61,6 +61,7 @@ class Daemon:
             "SEAWAY_SCHEDULE_INTERVAL": "1",
             "SEAWAY_DYNO_NETWORK": dyno_network(),
             "SEAWAY_PYTHON_DOWNLOADS": "never",  # no interpreter downloads here: builds use the host's
+            "SEAWAY_RELEASE_WATCH": "0",  # old dynos stop at the switch; the watch's tests turn it on per app
         }
         for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
             self.env.pop(key, None)

@@ -226,8 +226,8 @@ def domains_remove(hostname: str, app: str | None) -> None:
 @json_option
 def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> None:
     """Show or change per-app settings: boot_timeout, stop_timeout, release_timeout, router_timeout (seconds),
-    max_body_size (MB, 0: no limit), memory (MB per dyno: R14 above it, R15 at twice it; restarts the dynos);
-    `default` resets one."""
+    max_body_size (MB, 0: no limit), memory (MB per dyno: R14 above it, R15 at twice it; restarts the dynos),
+    release_watch (seconds the previous release's web dynos stand by after a deploy, 0: none); `default` resets one."""
     name = resolve_app(app)
     if pairs:
         values: dict[str, int | None] = {}

@@ -52,7 +52,7 @@ class Slot:
     spec: DynoSpec
     dyno: Dyno
     output: DynoOutput | None = None  # its log writer, which keeps its last lines
-    state: str = "starting"  # starting / up / crashed / stopping / stopped
+    state: str = "starting"  # starting / up / crashed / standby / stopping / stopped
     since: datetime = field(default_factory=_now)
     restarts: int = 0
     exit_code: int | None = None
@@ -70,6 +70,7 @@ class DynoManager:
         self.backend, self.logs, self.settle, self.log_rate = backend, logs, settle, log_rate
         self.on_change = on_change or (lambda _app: None)  # the app's set of up web dynos changed
         self._running: dict[str, list[Slot]] = {}
+        self._standby: dict[str, list[Slot]] = {}  # a replaced set kept running, out of rotation, to switch back to
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = threading.Event()
@@ -251,15 +252,44 @@ class DynoManager:
             self._retirements = [t for t in self._retirements if t.is_alive()] + [thread]
         thread.start()
 
+    def hold(self, app: str, slots: list[Slot]) -> None:
+        """Keep a replaced set running out of rotation (see reinstate); a set held before is retired."""
+        for slot in slots:
+            slot.set_state("standby")
+        with self._lock:
+            earlier, self._standby[app] = self._standby.get(app, []), slots
+        self.retire(earlier)
+
+    def release_standby(self, app: str) -> None:
+        """The held set is no longer needed: stop it in the background."""
+        with self._lock:
+            held = self._standby.pop(app, [])
+        self.retire(held)
+
+    def reinstate(self, app: str) -> list[Slot] | None:
+        """Make the held set live again (the caller routes to it and retires what it returns: the set it
+        replaces); None when nothing is held."""
+        with self._lock:
+            held = self._standby.pop(app, None)
+            if held is None:
+                return None
+            for slot in held:
+                slot.set_state("up")
+                slot.up_at = time.monotonic()
+        return self.switch(app, held)
+
     def stop_app(self, app: str) -> None:
-        self.stop(self.switch(app, []))
+        with self._lock:
+            held = self._standby.pop(app, [])
+        self.stop(self.switch(app, []) + held)
         with self._lock:
             self._running.pop(app, None)
 
     def stop_all(self) -> None:
         self._closing.set()
         self._wake.set()
-        threads = [threading.Thread(target=self.stop_app, args=(app,)) for app in list(self._running)]
+        apps = set(self._running) | set(self._standby)
+        threads = [threading.Thread(target=self.stop_app, args=(app,)) for app in apps]
         for thread in threads:
             thread.start()
         for thread in threads + self._retirements:

@@ -20,6 +20,7 @@ from seaway.faults import report_fault
 from seaway.host import app_user_name, is_root
 from seaway.logs import LogStore
 from seaway.release.environment import dyno_environment
+from seaway.release.watch import ReleaseWatcher, Watch
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
@@ -55,11 +56,19 @@ class Releaser:
         self._app_locks: dict[str, threading.Lock] = {}
         self.before_release: BeforeRelease | None = None
         self._one_off_counter: defaultdict[str, int] = defaultdict(int)
+        self.watcher = ReleaseWatcher(dynos, store, logs, self.app_lock, self.route)
 
     @contextmanager
     def app_lock(self, app: str) -> Iterator[None]:
         """One deploy, rollback, config change, scale or restart per app at a time; others wait their turn."""
         with self._app_locks.setdefault(app, threading.Lock()):  # setdefault: one lock even if two threads ask first
+            yield
+
+    @contextmanager
+    def changing(self, app: str) -> Iterator[None]:
+        """The app's lock, for a change: a release still under watch is kept first (its old dynos retired)."""
+        with self.app_lock(app):
+            self.watcher.end(app)
             yield
 
     # -- what a release runs ------------------------------------------------------
@@ -102,7 +111,7 @@ class Releaser:
         """Apply config var `changes` (None unsets), then record Release vN for `slug` (default: the live one)
         with the app's config vars, and put it live. Under the app's lock, so a release records exactly
         the vars its own change produced."""
-        with self.app_lock(app.name):
+        with self.changing(app.name):
             if changes:
                 self.store.change_config(app, changes)
             return self._create(app, slug, description, emit, author, None)
@@ -160,15 +169,33 @@ class Releaser:
             new = self.dynos.start_formation(specs)
         except DynoBootError as error:
             raise ReleaseFailed(_with_output(f"{error}. {still}", error)) from error
-        self._switch(app.name, new, emit)
+        old = self._switch(app.name, new, emit, retire=False)
+        self._watch_or_retire(app, release, old, new, emit)
 
-    def _switch(self, app: str, new: list[Slot], emit: Emit | None = None) -> None:
-        """The new set serves: route to it, wait until nginx finished the requests in flight, stop the old set."""
+    def _switch(self, app: str, new: list[Slot], emit: Emit | None = None, retire: bool = True) -> list[Slot]:
+        """The new set serves: route to it, then stop the old set (nginx finishes the requests in flight)."""
         old = self.dynos.switch(app, new)
         self.route(app)
         if emit:
             emit(f"-----> Switched to v{new[0].spec.release}" if new else "-----> No dynos in the formation")
-        self.dynos.retire(old)
+        if retire:
+            self.dynos.retire(old)
+        return old
+
+    def _watch_or_retire(self, app: App, release: Release, old: list[Slot], new: list[Slot], emit: Emit) -> None:
+        """Keep the old web set standing by while the new web dynos are watched; retire it at once otherwise."""
+        window = self.settings.release_watch if app.release_watch is None else app.release_watch
+        previous = old[0].spec.release if old else None
+        old_web = [slot for slot in old if slot.spec.web]
+        new_web = [slot for slot in new if slot.spec.web]
+        if not (window > 0 and previous is not None and old_web and new_web):
+            self.dynos.retire(old)
+            return
+        self.dynos.retire([slot for slot in old if not slot.spec.web])
+        self.dynos.hold(app.name, old_web)
+        self.watcher.start(Watch(app.name, release, previous, new_web, window))
+        emit(f"-----> Watching v{release.version}'s web dynos for {window} s: v{previous}'s stay up out of "
+             "rotation and serve again at once if one crashes (apps:settings release_watch=SECONDS)")
 
     def route(self, app: str) -> None:
         """Point the app's hostnames at its web dynos that are up, with its router settings."""
@@ -201,7 +228,7 @@ class Releaser:
     # -- rollback ----------------------------------------------------------------
     def rollback(self, app: App, version: int | None, emit: Emit, author: str, addon_vars: set[str]) -> Release:
         """A new release with an earlier release's slug and config vars (add-on vars stay as they are)."""
-        with self.app_lock(app.name):
+        with self.changing(app.name):
             current = self.store.current_release(self.store.app(app.name))
             target = self._rollback_target(app, current, version)
             slug = self.store.slug(target.slug_digest) if target.slug_digest else None
@@ -229,7 +256,7 @@ class Releaser:
     # -- formation ---------------------------------------------------------------
     def restore(self, app: App) -> None:
         """Bring back the app's current release after a daemon start (no release phase: it already ran)."""
-        with self.app_lock(app.name):
+        with self.changing(app.name):
             app = self.store.app(app.name)
             live = self.live(app)
             new: list[Slot] = []
@@ -243,7 +270,7 @@ class Releaser:
 
     def restart(self, app: App, target: str | None, emit: Emit) -> int:
         """Replace dynos (all, one process type, or one dyno) with fresh ones, without downtime."""
-        with self.app_lock(app.name):
+        with self.changing(app.name):
             app = self.store.app(app.name)
             live = self.live(app)
             slots = self.dynos.slots(app.name)
@@ -264,7 +291,7 @@ class Releaser:
             return len(replacements)
 
     def scale(self, app: App, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
-        with self.app_lock(app.name):
+        with self.changing(app.name):
             app = self.store.app(app.name)
             live = self.live(app)
             if live is not None:

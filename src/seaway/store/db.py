@@ -183,6 +183,17 @@ class Store:
             if status == "succeeded":
                 s.get(App, release.app_id).current_release = release.version  # type: ignore[union-attr]
 
+    def revert_release(self, release: Release, previous: int | None, note: str) -> None:
+        """A release that went live and then failed (its web dynos crashed under watch): failed, with
+        `note` added to its output, and `previous` current again."""
+        with self.session() as s:
+            row = s.get(Release, release.id)
+            assert row is not None
+            row.status, row.output = "failed", f"{row.output}\n{note}".lstrip("\n")
+            app = s.get(App, release.app_id)
+            if app is not None and app.current_release == release.version:
+                app.current_release = previous
+
     def release(self, app: App, version: int) -> Release:
         with self.session() as s:
             release = s.scalar(select(Release).where(Release.app_id == app.id, Release.version == version))

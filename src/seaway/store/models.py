@@ -29,6 +29,7 @@ class App(Base):
     router_timeout: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: 30 s to the first byte
     max_body_size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB; None: 100, 0: no limit
     memory: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB per dyno; None: the daemon's default (512)
+    release_watch: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seconds; None: the daemon's, 0: none
 
 
 class Slug(Base):

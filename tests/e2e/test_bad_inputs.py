@@ -74,6 +74,7 @@ def test_a_boot_failure_shows_the_dynos_last_lines_in_deploy_and_releases_output
 def test_failed_release_is_recorded_with_its_output(daemon: Daemon, serving: str, workdir: Path) -> None:
     result = daemon.cli("deploy", "-a", serving, str(copy_app("release_fails", workdir)), check=False)
     assert "migrating..." in result.stdout  # the release command's own output is shown live
+    assert "Its last 1 lines of output:\n  migrating..." in result.stderr  # and again in the final error
     releases = json.loads(daemon.cli("releases", "-a", serving, "--json").stdout)
     assert releases[0]["status"] == "failed"
     still_serving(daemon, serving)

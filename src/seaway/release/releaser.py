@@ -7,7 +7,7 @@ here, one at a time per app: all or nothing, and the release that serves keeps s
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,6 +19,7 @@ from seaway.dynos.manager import Slot
 from seaway.faults import report_fault
 from seaway.host import app_user_name, is_root
 from seaway.logs import LogStore
+from seaway.logs.ingest import RECENT_LINES
 from seaway.release.environment import dyno_environment
 from seaway.release.watch import ReleaseWatcher, Watch
 from seaway.router import AppRoute, NginxRouter
@@ -213,17 +214,21 @@ class Releaser:
         emit(f"-----> Running release command: {command}")
         spec = self.spec(app, release, slug, "release", 1, command)
 
+        last: deque[str] = deque(maxlen=RECENT_LINES)
+
         def log_and_emit(line: str) -> None:
             self.logs.append(app.name, "release[release.1]", line)
+            last.append(line)
             emit("       " + line)
 
         timeout = app.release_timeout or RELEASE_TIMEOUT
         code = self.dynos.run_one_off(spec, log_and_emit, timeout=timeout)
+        tail = (f"\nIts last {len(last)} lines of output:\n" + "\n".join(f"  {line}" for line in last)) if last else ""
         if code is None:
             raise ReleaseFailed(f"the release command `{command}` was still running after {timeout} seconds and was "
-                                f"stopped (apps:settings release_timeout=SECONDS). {still}")
+                                f"stopped (apps:settings release_timeout=SECONDS). {still}{tail}")
         if code != 0:
-            raise ReleaseFailed(f"the release command `{command}` exited with status {code}. {still}")
+            raise ReleaseFailed(f"the release command `{command}` exited with status {code}. {still}{tail}")
 
     # -- rollback ----------------------------------------------------------------
     def rollback(self, app: App, version: int | None, emit: Emit, author: str, addon_vars: set[str]) -> Release:

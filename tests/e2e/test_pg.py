@@ -99,16 +99,37 @@ def test_restore_puts_data_back_after_a_safety_backup(daemon: Daemon, pgapp: str
 def test_restore_of_a_corrupt_file_or_unknown_id_changes_nothing(daemon: Daemon, pgapp: str) -> None:
     daemon.cli("pg:backups:capture", "-a", pgapp)
     taken = backups(daemon)[0]
+    assert taken["integrity"] == "ok" and len(taken["sha256"]) == 64
     Path(taken["location"]).write_bytes(Path(taken["location"]).read_bytes()[:2000])  # damaged on disk
     sql(daemon, "DELETE FROM notes WHERE id > 150")
+    count = len(backups(daemon))
     failed = daemon.cli("pg:backups:restore", taken["id"], "-a", pgapp, "--confirm", pgapp, check=False)
-    assert failed.returncode != 0 and f"Restoring {taken['id']} failed" in failed.stderr
-    assert "left as it was" in failed.stderr and "safety backup is b" in failed.stderr
-    assert rows(daemon) == 150
+    assert failed.returncode != 0
+    assert f"Backup {taken['id']} was not restored: its file no longer matches the SHA-256" in failed.stderr
+    assert "is unchanged" in failed.stderr and "The newest sound, verified backup is b" in failed.stderr
+    assert rows(daemon) == 150 and len(backups(daemon)) == count  # nothing touched, no backup taken
     unknown = daemon.cli("pg:backups:restore", "b999", "-a", pgapp, "--confirm", pgapp, check=False)
     assert unknown.returncode != 0 and "No backup 'b999'" in unknown.stderr
     daemon.cli("pg:backups:delete", taken["id"], "-a", pgapp, "--confirm", pgapp)
     assert taken["id"] not in [b["id"] for b in backups(daemon)] and not Path(taken["location"]).exists()
+
+
+def test_a_bit_flipped_backup_lists_as_damaged_and_is_never_restored(daemon: Daemon, pgapp: str) -> None:
+    daemon.cli("pg:backups:capture", "-a", pgapp)
+    taken = backups(daemon)[0]
+    before = rows(daemon)
+    data = bytearray(Path(taken["location"]).read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit, same size
+    Path(taken["location"]).write_bytes(bytes(data))
+    listed = next(b for b in backups(daemon) if b["id"] == taken["id"])
+    assert listed["integrity"] == "damaged" and listed["verification"] == "verified"
+    table = daemon.cli("pg:backups", "-a", pgapp).stdout
+    assert "DAMAGED" in next(line for line in table.splitlines()
+                                                          if line.startswith(taken["id"]))
+    failed = daemon.cli("pg:backups:restore", taken["id"], "-a", pgapp, "--confirm", pgapp, check=False)
+    assert failed.returncode != 0 and "it is damaged" in failed.stderr and "Internal error" not in failed.stderr
+    assert rows(daemon) == before
+    daemon.cli("pg:backups:delete", taken["id"], "-a", pgapp, "--confirm", pgapp)
 
 
 def test_capture_when_the_database_is_gone_is_loud(daemon: Daemon, tmp_path: Path) -> None:

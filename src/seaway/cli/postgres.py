@@ -175,7 +175,17 @@ def pg_backups(app: str | None, as_json: bool) -> None:
         return
     print_table(["ID", "Created", "Size", "Status", "Verified", "Kind", "Reason"],
                 [[b["id"], b["created_at"][:19].replace("T", " "), _size(b["size"]), b["status"],
-                  b["verification"] or "-", b["kind"], b["reason"][:60]] for b in data])
+                  _verified(b), b["kind"], b["reason"][:60]] for b in data])
+
+
+def _verified(backup: dict) -> str:
+    """Verified only while the file is the one that was verified."""
+    integrity = backup.get("integrity")
+    if integrity == "damaged":
+        return "DAMAGED"  # the file changed since its capture
+    if integrity == "missing":
+        return "MISSING"
+    return backup["verification"] or "-"
 
 
 @cli.command("pg:backups:capture")

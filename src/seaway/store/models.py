@@ -121,6 +121,7 @@ class Backup(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     location: Mapped[str] = mapped_column(String(500), default="")
     tables: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # row counts at the snapshot
+    sha256: Mapped[str] = mapped_column(String(64), default="")  # of the stored file, at capture ("" before 0009)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 

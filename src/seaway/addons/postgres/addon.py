@@ -26,11 +26,12 @@ Emit = Callable[[str], None]
 ATTACHMENT = re.compile(r"[A-Z][A-Z0-9_]{0,40}")
 
 
-def backup_json(backup: Backup) -> dict[str, Any]:
+def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
     return {"id": backup.name, "addon": backup.addon, "kind": backup.kind, "status": backup.status,
             "verification": backup.verification, "reason": backup.reason, "size": backup.size,
             "location": backup.location, "tables": backup.tables, "created_at": backup.created_at.isoformat(),
-            "finished_at": backup.finished_at.isoformat() if backup.finished_at else None}
+            "finished_at": backup.finished_at.isoformat() if backup.finished_at else None,
+            "sha256": backup.sha256, "integrity": integrity}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -114,7 +115,8 @@ class PostgresAddon:
             connections = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                                        "AND pid <> pg_backend_pid()").fetchone()[0]  # type: ignore[index]
         backups = [b for b in self.store.backups(app) if b.addon == addon.name]
-        verified = next((b for b in backups if b.verification == "verified"), None)
+        verified = next((b for b in backups if b.verification == "verified"
+                         and self.integrity(name, b) in ("ok", "unchecked")), None)
         failed = [b.name for b in backups if b.status == "failed" or b.verification == "failed"]
         schedule = self.store.schedule(app)
         return {"addon": addon.name, "config_var": addon.config_var, "server_version": version, "database_size": size,
@@ -161,11 +163,14 @@ class PostgresAddon:
             counts = capture(server, addon.details["database"], written)
             size = written.stat().st_size
             location = self.storage.keep(name, backup.name, written)
+            digest = self.storage.digest(name, backup.name, fresh=True)
+            if digest is None:
+                raise OSError(f"the stored file {location} cannot be read back")
         except (BackupError, OSError) as error:
             written.unlink(missing_ok=True)
             return self._failed(name, backup, "failed", f"capture failed: {error}", emit)
         backup = self.store.update_backup(backup, status="completed", size=size, location=location, tables=counts,
-                                          finished_at=utcnow())
+                                          sha256=digest, finished_at=utcnow())
         emit(f"Verifying {backup.name} by restoring it into a scratch database...")
         try:
             verify(server, self.storage.fetch(name, backup.name), counts)
@@ -235,10 +240,36 @@ class PostgresAddon:
             self.delete_backup(app.name, backup_name)
 
     def backups(self, name: str) -> list[dict[str, Any]]:
-        return [backup_json(b) for b in self.store.backups(self.store.app(name))]
+        return [backup_json(b, self.integrity(name, b)) for b in self.store.backups(self.store.app(name))]
 
     def backup_info(self, name: str, backup_name: str | None) -> dict[str, Any]:
-        return backup_json(self.store.backup(self.store.app(name), backup_name))
+        backup = self.store.backup(self.store.app(name), backup_name)
+        return backup_json(backup, self.integrity(name, backup, fresh=True))
+
+    def integrity(self, name: str, backup: Backup, fresh: bool = False) -> str | None:
+        """ok / damaged (the file no longer matches its capture's SHA-256) / missing / unchecked (taken
+        before digests were kept); None for a backup with no file."""
+        if backup.status != "completed":
+            return None
+        digest = self.storage.digest(name, backup.name, fresh)
+        if digest is None:
+            return "missing"
+        if not backup.sha256:
+            return "unchecked"
+        return "ok" if digest == backup.sha256 else "damaged"
+
+    def _refuse_unsound(self, name: str, backup: Backup) -> None:
+        """Before a restore touches anything: the file must be the one that was captured and verified."""
+        state = self.integrity(name, backup, fresh=True)
+        if state in ("ok", "unchecked"):
+            return
+        why = ("its file no longer matches the SHA-256 taken when it was captured: it is damaged" if state == "damaged"
+               else "its file is missing or cannot be read")
+        sound = [b for b in self.store.backups(self.store.app(name)) if b.addon == backup.addon
+                 and b.verification == "verified" and b.name != backup.name and self.integrity(name, b) == "ok"]
+        other = f" The newest sound, verified backup is {sound[0].name}." if sound else " No other sound backup exists."
+        raise StoreError(f"Backup {backup.name} was not restored: {why}. The database {backup.addon} is unchanged; "
+                         f"no safety backup was needed.{other}", 409)
 
     def open_backup(self, name: str, backup_name: str | None) -> tuple[str, BinaryIO]:
         backup = self.store.backup(self.store.app(name), backup_name)
@@ -261,6 +292,7 @@ class PostgresAddon:
         if backup.status != "completed":
             raise StoreError(f"Backup {backup.name} {backup.status}; restore a completed one (see `seaway pg:backups`).", 409)
         addon = self.store.addon(app, backup.addon)
+        self._refuse_unsound(name, backup)
         safety = self.capture(name, addon.name, "safety", emit)
         if safety["status"] != "completed":
             raise StoreError(f"The safety backup before the restore failed ({safety['reason']}); nothing was restored.", 409)

@@ -34,7 +34,7 @@ def row_counts(conn: psycopg.Connection) -> dict[str, int]:
 
 def _run(server: Server, tool: str, database: str, args: list[str]) -> None:
     result = subprocess.run([str(server.bin_dir / tool), *args], env=server.client_env(database),
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, errors="replace")  # a damaged file's bytes may show
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise BackupError(f"{tool} exited with status {result.returncode}: {' / '.join(detail[-3:]) or 'no output'}")

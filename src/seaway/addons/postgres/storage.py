@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -17,12 +18,15 @@ class BackupStorage(Protocol):
 
     def fetch(self, app: str, name: str) -> Path: ...  # a local file of it, for pg_restore
 
+    def digest(self, app: str, name: str, fresh: bool = False) -> str | None: ...  # its SHA-256; None if missing
+
     def delete(self, app: str, name: str) -> None: ...
 
 
 class LocalStorage:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._digests: dict[tuple[str, int, int, int], str] = {}
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, 0o700)
 
@@ -46,6 +50,22 @@ class LocalStorage:
 
     def fetch(self, app: str, name: str) -> Path:
         return self._path(app, name)
+
+    def digest(self, app: str, name: str, fresh: bool = False) -> str | None:
+        """The stored file's SHA-256 (None when it is missing or unreadable). Listings reuse a digest while the
+        file's size, inode and modification time are unchanged; `fresh` always reads the whole file."""
+        path = self._path(app, name)
+        try:
+            info = path.stat()
+            key = (str(path), info.st_ino, info.st_size, info.st_mtime_ns)
+            if not fresh and key in self._digests:
+                return self._digests[key]
+            with open(path, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+        except OSError:
+            return None
+        self._digests[key] = digest
+        return digest
 
     def delete(self, app: str, name: str) -> None:
         self._path(app, name).unlink(missing_ok=True)

@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -181,3 +182,24 @@ def test_retention_keeps_7_daily_and_4_weekly() -> None:
     weeks = {when.isocalendar()[:2] for _, when in kept}
     assert len(kept) <= 7 + 4 and len(weeks) >= 4
     assert to_prune(taken[:5]) == []
+
+
+@pytest.mark.parametrize("at, day", [
+    ("02:30 Europe/Paris", datetime(2026, 3, 29, tzinfo=UTC)),   # 02:30 does not exist that night
+    ("02:30 Europe/Paris", datetime(2026, 10, 25, tzinfo=UTC)),  # 02:30 happens twice that night
+    ("01:30 America/New_York", datetime(2026, 11, 1, tzinfo=UTC)),  # repeated hour, other side of the ocean
+    ("02:15 America/New_York", datetime(2026, 3, 8, tzinfo=UTC)),  # skipped hour
+    ("00:00 Australia/Lord_Howe", datetime(2026, 4, 4, tzinfo=UTC)),  # a half-hour DST shift
+])
+def test_a_schedule_runs_exactly_once_per_local_day_across_dst_changes(at: str, day: datetime) -> None:
+    """The scheduler's passes every 30 s over four days around a DST change, taking each backup it is owed."""
+    clock, zone = parse_at(at)
+    since = day - timedelta(days=2)
+    taken: list[datetime] = []
+    now = since
+    while now < day + timedelta(days=2):
+        if due_action(clock, zone, since, taken[-1] if taken else None, now):
+            taken.append(now)
+        now += timedelta(seconds=30)
+    local_days = [moment.astimezone(ZoneInfo(zone)).date() for moment in taken]
+    assert len(local_days) == len(set(local_days)) == 4, taken

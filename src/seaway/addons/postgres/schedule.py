@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 AT = re.compile(r"^(\d{1,2}):(\d{2})(?:\s+(\S+))?$")
@@ -26,13 +26,20 @@ def parse_at(text: str) -> tuple[str, str]:
 
 
 def last_due(at: str, zone: str, now: datetime) -> datetime:
-    """The most recent moment, at or before `now`, when the schedule was due (in UTC)."""
+    """The most recent moment, at or before `now`, when the schedule was due (in UTC): once per local day.
+
+    Compared as instants, never as wall times: a time a DST change skips (02:30 on the spring night)
+    is due once, at the instant it maps to (fold 0: just after the gap); one it repeats (02:30 on the
+    autumn night) only at its first occurrence."""
     hour, minute = (int(x) for x in at.split(":"))
-    local = now.astimezone(ZoneInfo(zone))
-    due = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    if due > local:
-        due -= timedelta(days=1)
-    return due.astimezone(timezone.utc)
+    tz = ZoneInfo(zone)
+    instant = now.astimezone(timezone.utc)
+    today = instant.astimezone(tz).date()
+    for days_back in range(3):
+        due = datetime.combine(today - timedelta(days=days_back), time(hour, minute), tzinfo=tz).astimezone(timezone.utc)
+        if due <= instant:
+            return due
+    raise AssertionError("a local day is never longer than 48 hours")
 
 
 def due_action(at: str, zone: str, scheduled_since: datetime, last_taken: datetime | None,

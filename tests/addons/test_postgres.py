@@ -6,12 +6,13 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import psycopg
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from seaway.addons.postgres import EmbeddedCluster, create_database, drop_database
 from seaway.addons.postgres.cluster import SUPERUSER, SYSTEM_USER
 from seaway.addons.postgres.provision import MAINTENANCE_DATABASES, close_maintenance_databases
+from seaway.addons.postgres.server import Server
 from seaway.dynos.local import free_port, port_open
 from seaway.host import process_alive
 
@@ -290,3 +292,35 @@ def test_start_with_another_port_listens_on_it(clusters: Clusters):
         # Leave a cluster on the module's port for whatever runs next.
         clusters.made.append(EmbeddedCluster(clusters.directory, previous.port))
         clusters.current.start()
+
+
+def _admin_url(cluster: EmbeddedCluster, query_string: str) -> str:
+    admin = cluster.server
+    return f"postgresql://{admin.user}:{quote(admin.password, safe='')}@127.0.0.1:{admin.port}/postgres?{query_string}"
+
+
+def test_an_admin_urls_tls_settings_are_kept_for_connections_and_tools(cluster: EmbeddedCluster, tmp_path: Path):
+    server = Server.from_url(_admin_url(cluster, "sslmode=require&application_name=seaway-admin"), cluster.bin)
+    assert dict(server.parameters) == {"sslmode": "require", "application_name": "seaway-admin"}
+    assert query(server.conninfo(), "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == [(True,)]
+    env = server.client_env("postgres")
+    assert env["PGSSLMODE"] == "require" and env["PGAPPNAME"] == "seaway-admin"
+    psql = subprocess.run([str(cluster.bin / "psql"), "-Atc", "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"],
+                          env=env, capture_output=True, text=True)
+    assert psql.stdout.strip() == "t", psql.stderr
+    # verify-full against a CA that did not sign the server's certificate is refused, not downgraded
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=not-the-servers-ca",
+                    "-days", "1", "-keyout", str(tmp_path / "other-ca.key"), "-out", str(tmp_path / "other-ca.pem")],
+                   check=True, capture_output=True)
+    strict = Server.from_url(_admin_url(cluster, f"sslmode=verify-full&sslrootcert={tmp_path / 'other-ca.pem'}"),
+                             cluster.bin)
+    with pytest.raises(psycopg.OperationalError, match="certificate"):
+        query(strict.conninfo(), "SELECT 1")
+
+
+def test_an_admin_url_without_settings_prefers_tls_and_refuses_what_it_cannot_pass_on(cluster: EmbeddedCluster):
+    assert dict(Server.from_url(_admin_url(cluster, ""), cluster.bin).parameters) == {"sslmode": "prefer"}
+    with pytest.raises(ValueError, match="must look like postgresql://"):
+        Server.from_url("mysql://a:b@h/db", cluster.bin)
+    with pytest.raises(ValueError, match="invalid URI query parameter"):
+        Server.from_url(_admin_url(cluster, "bogus=1"), cluster.bin)

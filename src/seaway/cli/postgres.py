@@ -14,6 +14,7 @@ import click
 
 from seaway.cli.linking import resolve_app
 from seaway.cli.main import app_option, cli, client, json_option, print_json, print_table
+from seaway.libpq import PARAMETER_ENVIRONMENT
 
 addon_option = click.option("--addon", help="Which database (default: the one attached as DATABASE_URL).")
 
@@ -99,16 +100,6 @@ def _psql() -> str:
     return found
 
 
-# libpq's environment variable for each connection parameter a database URL may hold.
-PSQL_ENVIRONMENT = {
-    "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
-    "dbname": "PGDATABASE", "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT",
-    "sslkey": "PGSSLKEY", "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT",
-    "application_name": "PGAPPNAME", "options": "PGOPTIONS", "target_session_attrs": "PGTARGETSESSIONATTRS",
-    "channel_binding": "PGCHANNELBINDING", "gssencmode": "PGGSSENCMODE",
-}
-
-
 def connection_environment(url: str) -> dict[str, str]:
     """libpq's environment variables for a database URL (Heroku's postgres:// form too)."""
     from psycopg.conninfo import conninfo_to_dict  # here: psycopg takes a tenth of a second to import
@@ -116,10 +107,10 @@ def connection_environment(url: str) -> dict[str, str]:
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     params = conninfo_to_dict(url)
-    unknown = sorted(set(params) - set(PSQL_ENVIRONMENT))
+    unknown = sorted(set(params) - set(PARAMETER_ENVIRONMENT))
     if unknown:
         raise click.ClickException(f"psql cannot be given the database URL's {', '.join(unknown)} through its environment.")
-    return {PSQL_ENVIRONMENT[key]: str(value) for key, value in params.items()}
+    return {PARAMETER_ENVIRONMENT[key]: str(value) for key, value in params.items()}
 
 
 def psql_invocation(psql: str, url: str, sql: str | None, environ: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import psycopg
+
+from seaway.libpq import PARAMETER_ENVIRONMENT
+
+DEFAULT_PARAMETERS = (("sslmode", "prefer"),)
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class Server:
     bin_dir: Path  # pg_dump, pg_restore, psql of the server's major version
     admin_database: str = "postgres"
     app_host: str = ""  # where dynos reach the server (their own network when sandboxed); default: host
+    parameters: tuple[tuple[str, str], ...] = DEFAULT_PARAMETERS  # TLS and the rest, as the admin URL gave them
 
     @property
     def host_for_apps(self) -> str:
@@ -25,17 +29,31 @@ class Server:
 
     def conninfo(self, database: str | None = None) -> str:
         return psycopg.conninfo.make_conninfo(host=self.host, port=self.port, user=self.user, password=self.password,
-                                              dbname=database or self.admin_database, sslmode="prefer")
+                                              dbname=database or self.admin_database, **dict(self.parameters))
 
     def client_env(self, database: str) -> dict[str, str]:
         """Environment for pg_dump / pg_restore / psql: the password never appears on a command line."""
-        return {"PGHOST": self.host, "PGPORT": str(self.port), "PGUSER": self.user, "PGPASSWORD": self.password,
-                "PGDATABASE": database, "PGSSLMODE": "prefer", "PGCONNECT_TIMEOUT": "10"}
+        params = {"host": self.host, "port": str(self.port), "user": self.user, "password": self.password,
+                  "dbname": database, "connect_timeout": "10", **dict(self.parameters)}
+        return {PARAMETER_ENVIRONMENT[key]: value for key, value in params.items()}
 
     @classmethod
     def from_url(cls, url: str, bin_dir: Path) -> "Server":
-        parts = urlsplit(url)
-        if parts.scheme not in ("postgres", "postgresql") or not parts.hostname or not parts.username:
-            raise ValueError("SEAWAY_POSTGRES_ADMIN_URL must look like postgresql://ADMIN:PASSWORD@HOST:5432/postgres")
-        return cls(parts.hostname, parts.port or 5432, unquote(parts.username), unquote(parts.password or ""),
-                   bin_dir, parts.path.lstrip("/") or "postgres")
+        """The server an admin URL names, with its TLS settings (sslmode=verify-full, sslrootcert=...) kept."""
+        usage = "SEAWAY_POSTGRES_ADMIN_URL must look like postgresql://ADMIN:PASSWORD@HOST:5432/postgres"
+        if not url.startswith(("postgres://", "postgresql://")):
+            raise ValueError(usage)
+        try:
+            params = psycopg.conninfo.conninfo_to_dict("postgresql://" + url.split("://", 1)[1])
+        except psycopg.ProgrammingError as error:
+            raise ValueError(f"{usage} ({str(error).strip()})") from None
+        host, user = params.pop("host", None), params.pop("user", None)
+        if not host or not user:
+            raise ValueError(usage)
+        unsupported = sorted(set(params) - set(PARAMETER_ENVIRONMENT))
+        if unsupported:
+            raise ValueError(f"SEAWAY_POSTGRES_ADMIN_URL has parameters pg_dump cannot be given: {', '.join(unsupported)}")
+        port, password = int(params.pop("port", 5432)), str(params.pop("password", ""))
+        database = str(params.pop("dbname", "") or "postgres")
+        extra = {"sslmode": "prefer", **{key: str(value) for key, value in params.items()}}
+        return cls(str(host), port, str(user), password, bin_dir, database, parameters=tuple(sorted(extra.items())))

@@ -277,3 +277,18 @@ def test_the_follower_thread_runs_niced_and_the_rest_of_the_daemon_does_not(foll
     assert nice_of(follower._thread.native_id) == accesslog.NICE
     assert nice_of(threading.get_native_id()) == os.getpriority(os.PRIO_PROCESS, 0) != accesslog.NICE
     nginx.close()
+
+
+def test_each_line_carries_its_requests_own_time(follower: RouterLog, path: Path, logs: LogStore):
+    follower.start()
+    nginx = FakeNginx(path)
+    earlier = record("app-t", "/old").rstrip(b"\n") + b"\t1700000000.123\n"  # nginx's $msec, 2023-11-14
+    later = record("app-t", "/new").rstrip(b"\n") + b"\t1700000001.500\n"
+    legacy = record("app-t", "/legacy")  # a record from before $msec was logged: stamped when read
+    nginx.write(earlier + later + legacy)
+    wait_for_lines(logs, "app-t", 3)
+    stamps = {re.search(r'path="(\S+)"', line)[1]: line.split(" ", 1)[0] for line in logs.tail("app-t", 10)}
+    assert stamps["/old"] == "2023-11-14T22:13:20.123000+00:00"
+    assert stamps["/new"] == "2023-11-14T22:13:21.500000+00:00"
+    assert stamps["/legacy"] > "2026"
+    nginx.close()

@@ -22,7 +22,7 @@ from seaway.dynos.local import free_port
 from seaway.logs import LogStore
 from seaway.router import AppRoute, NginxRouter, accesslog
 from seaway.router.config import render_config
-from seaway.router.logline import FIELDS
+from seaway.router.logline import RECORD_FIELDS
 from tests.router.test_config import LISTEN, needs_nginx, nginx_test, server_block
 
 pytestmark = pytest.mark.timeout(60)
@@ -33,7 +33,8 @@ ACCESS_LOG = f"access_log {LOG_TO};"
 VARIABLES = {"app": "$seaway_app", "code": "$seaway_code", "method": "$request_method", "path": "$request_uri",
              "host": "$host", "request_id": "$seaway_request_id", "fwd": "$proxy_add_x_forwarded_for",
              "upstream": "$upstream_addr", "connect": "$upstream_connect_time", "service": "$upstream_response_time",
-             "request_time": "$request_time", "status": "$status", "bytes": "$bytes_sent", "protocol": "$scheme"}
+             "request_time": "$request_time", "status": "$status", "bytes": "$bytes_sent", "protocol": "$scheme",
+             "msec": "$msec"}
 
 
 def block(text: str, opening: str) -> str:
@@ -67,7 +68,7 @@ def test_log_format_fields_are_the_parsers_fields(tmp_path: Path):
     log_format = config[config.index("log_format seaway_router"):].split(";", 1)[0]
     assert "escape=json" in log_format
     pieces = re.split(r"\t|\\t", "".join(re.findall(r"'([^']*)'", log_format)))  # a tab, or nginx's \t
-    assert pieces == [VARIABLES[name] for name in FIELDS]
+    assert pieces == [VARIABLES[name] for name in RECORD_FIELDS]
 
 
 def test_each_app_logs_its_requests_to_the_access_log(tmp_path: Path, routes: list[AppRoute]):

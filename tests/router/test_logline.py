@@ -169,3 +169,9 @@ def test_the_same_timing_gives_the_same_line_every_time():
     first = line_of(record(connect="0.013", service="1.250"))
     assert "connect=13ms service=1250ms" in first
     assert all(line_of(record(connect="0.013", service="1.250")) == first for _ in range(3))
+
+
+def test_the_requests_own_time_is_read_when_nginx_logged_it():
+    assert parse_record(record() + "\t1700000000.123", dyno_of).when == 1700000000.123
+    assert parse_record(record(), dyno_of).when is None  # a record from before this field
+    assert parse_record(record() + "\t-", dyno_of).when is None

@@ -154,7 +154,17 @@ class LogStore:
             return
         stamp = (when or datetime.now(timezone.utc)).isoformat(timespec="microseconds")
         prefix = f"{stamp} {source}: "
-        lines = [prefix + _escape_line_breaks(message) for message in messages]
+        self._write_lines(app, [prefix + _escape_line_breaks(message) for message in messages])
+
+    def write_stamped(self, app: str, source: str, entries: list[tuple[float | None, str]]) -> None:
+        """Write messages each stamped with its own Unix time (now, for None): router lines, at their requests'."""
+        if not entries:
+            return
+        now = datetime.now(timezone.utc)
+        self._write_lines(app, [f"{_stamp(when, now)} {source}: {_escape_line_breaks(message)}"
+                                for when, message in entries])
+
+    def _write_lines(self, app: str, lines: list[str]) -> None:
         log = self._log(app)
         with log.lock:
             log.write(lines)
@@ -269,3 +279,8 @@ class _SegmentReader:
                 return data
         except FileNotFoundError:
             return None
+
+
+def _stamp(when: float | None, now: datetime) -> str:
+    moment = now if when is None else datetime.fromtimestamp(when, timezone.utc)
+    return moment.isoformat(timespec="microseconds")

@@ -136,7 +136,7 @@ class RouterLog:
             self._old.remove(followed)
 
     def write(self, records: list[str]) -> None:
-        by_app: dict[str, list[str]] = defaultdict(list)
+        by_app: dict[str, list[tuple[float | None, str]]] = defaultdict(list)
         for record in records:
             try:
                 parsed = parse_record(record, self.dyno_of)
@@ -144,9 +144,9 @@ class RouterLog:
                 print(f"seaway: router log: {error!r} in {record[:200]!r}", file=sys.stderr)
                 continue
             if parsed is not None:
-                by_app[parsed.app].append(parsed.line)
+                by_app[parsed.app].append((parsed.when, parsed.line))
         for app, lines in by_app.items():
-            self.logs.write(app, "router", lines)
+            self.logs.write_stamped(app, "router", lines)  # each line at its request's own time
 
     def close(self) -> None:
         """After nginx has stopped: read what is left, then let go of the files."""

@@ -65,7 +65,7 @@ http {{
     log_format seaway_router escape=json
         '$seaway_app\t$seaway_code\t$request_method\t$request_uri\t$host\t$seaway_request_id\t'
         '$proxy_add_x_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
-        '$request_time\t$status\t$bytes_sent\t$scheme';
+        '$request_time\t$status\t$bytes_sent\t$scheme\t$msec';
 
     # The Host header, safe to show in an HTML page (a hostname has no markup characters).
     map $host $seaway_safe_host {{

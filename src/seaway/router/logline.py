@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 FIELDS = ("app", "code", "method", "path", "host", "request_id", "fwd", "upstream", "connect", "service",
           "request_time", "status", "bytes", "protocol")
+RECORD_FIELDS = (*FIELDS, "msec")  # what nginx writes now: then when it logged the request (older records lack it)
 ERRORS = {
     "H10": "App crashed",
     "H12": "Request timeout",
@@ -19,6 +20,7 @@ ERRORS = {
 class RouterRecord(NamedTuple):  # a tuple: made for every request, so cheap to make
     app: str
     line: str
+    when: float | None = None  # Unix time the request ended, as nginx logged it (None: an older record)
 
 
 def _last(value: str) -> str:
@@ -63,7 +65,15 @@ def parse_record(record: str, dyno_of: Callable[[str, str], str]) -> RouterRecor
     if not service_ms and code != "H14":
         service_ms = _ms(request_time)
     dyno = dyno_of(app, upstream) if upstream else ""
+    when = _seconds(values[len(FIELDS)]) if len(values) > len(FIELDS) else None
     head = f'at=error code={code} desc="{ERRORS.get(code, "Router error")}"' if code else "at=info"
     return RouterRecord(app, f'{head} method={method} path="{path}" host={host} request_id={request_id} '
                              f'fwd="{fwd}" dyno={dyno} connect={connect_ms} service={service_ms} status={status} '
-                             f'bytes={sent} protocol={protocol}')
+                             f'bytes={sent} protocol={protocol}', when)
+
+
+def _seconds(msec: str) -> float | None:
+    try:
+        return float(msec)
+    except ValueError:
+        return None

@@ -52,6 +52,8 @@ def test_status_history_validate_of_an_up_to_date_app(daemon: Daemon, migrated: 
     history = json.loads(daemon.cli("migrations:history", "--json", cwd=migrated).stdout)
     assert [(r["revision"], r["applied"], r["message"]) for r in history] == [(HEAD, True, "create greeting")]
     assert "consistent" in daemon.cli("migrations:validate", cwd=migrated).stdout
+    log = daemon.cli("logs", "-n", "1000", cwd=migrated).stdout  # the deploy's checks and these probes
+    assert "SEAWAY_PROBE_CODE" not in log and "sqlmigrate" not in log and "upgrade --sql" not in log
 
 
 def test_pending_revision_of_code_that_was_not_migrated(daemon: Daemon, migrated: Path, workdir: Path) -> None:

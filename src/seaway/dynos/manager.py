@@ -84,8 +84,9 @@ class DynoManager:
     def _output(self, spec: DynoSpec) -> DynoOutput:
         return DynoOutput(self.logs, spec.app, spec.name, self.log_rate, 5 * self.log_rate)
 
-    def _launch(self, spec: DynoSpec, output: Output | None = None) -> Dyno:
-        self._log(spec, f"Starting process with command `{spec.command}`")
+    def _launch(self, spec: DynoSpec, output: Output | None = None, logged: bool = True) -> Dyno:
+        if logged:
+            self._log(spec, f"Starting process with command `{spec.command}`")
         holder: list[Dyno] = []
         dyno = self.backend.start(spec, output or self._output(spec),
                                   on_exit=lambda code: self._exited(holder, code),
@@ -121,15 +122,18 @@ class DynoManager:
         slot.up_at = time.monotonic()
         self._log(slot.spec, "State changed from starting to up")
 
-    def run_one_off(self, spec: DynoSpec, on_line: Callable[[str], None], timeout: float | None = None) -> int | None:
-        """Run a one-off dyno to completion; its exit status, or None if it was stopped at `timeout`."""
-        dyno = self._launch(spec, LineOutput(on_line))
+    def run_one_off(self, spec: DynoSpec, on_line: Callable[[str], None], timeout: float | None = None,
+                    logged: bool = True) -> int | None:
+        """Run a one-off dyno to completion; its exit status, or None if it was stopped at `timeout`.
+        `logged=False` for the platform's own probes: the app's log does not show their start and exit."""
+        dyno = self._launch(spec, LineOutput(on_line), logged)
         code = dyno.wait(timeout)
         if code is None:
             self._log(spec, f"Stopping: still running after {timeout:g} seconds")
             dyno.stop(spec.stop_timeout)
             return None
-        self._log(spec, f"Process exited with status {code}")
+        if logged:
+            self._log(spec, f"Process exited with status {code}")
         return code
 
     def start_attached(self, spec: DynoSpec, on_output: Callable[[str], None]) -> Dyno:

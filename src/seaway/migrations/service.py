@@ -48,7 +48,7 @@ class Migrations:
         spec = replace(spec, command=COMMAND, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
                                                    "SEAWAY_FRAMEWORK": framework.name, "SEAWAY_PROBE_CODE": probe})
         output: list[str] = []
-        code = self.dynos.run_one_off(spec, output.append, timeout=120)
+        code = self.dynos.run_one_off(spec, output.append, timeout=120, logged=False)
         try:
             found = json.loads(output[-1]) if code == 0 and output else None
         except json.JSONDecodeError:
@@ -70,7 +70,7 @@ class Migrations:
         else:
             command = f"alembic upgrade {span} --sql"
         output: list[str] = []
-        code = self.dynos.run_one_off(replace(spec, command=command), output.append, timeout=300)
+        code = self.dynos.run_one_off(replace(spec, command=command), output.append, timeout=300, logged=False)
         if code != 0:
             raise StoreError(f"`{command}` exited with status {code}: {' / '.join(output[-3:])}", 502)
         return "\n".join(line for line in output if not line.startswith(("INFO  [", "WARNI [", "WARNING")))

@@ -137,6 +137,8 @@ def test_django_migrations(daemon: Daemon, workdir: Path) -> None:
     daemon.cli("addons:create", "postgresql", cwd=source)
     result = daemon.cli("deploy", cwd=source)
     assert "Migrations: 4 pending" in result.stdout and "polls.0002_seed" in result.stdout
+    lint = [line for line in result.stdout.splitlines() if "Migration lint" in line]
+    assert lint and not any("skipped" in line or "syntax-error" in line for line in lint), lint  # sqlmigrate's own SQL
     assert "taken and verified" in result.stdout and "Running release command: python manage.py migrate" in result.stdout
     assert daemon.get("django-app").json() == {"questions": ["hello from django"]}
     status = json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)

@@ -89,6 +89,30 @@ def test_lint_warns_then_strict_mode_blocks(daemon: Daemon, base: Path, workdir:
     assert "Migration lint for v" in log
 
 
+def test_the_lint_reads_only_the_migration_tools_sql_not_the_apps_chatter(daemon: Daemon, base: Path,
+                                                                         workdir: Path) -> None:
+    index = '    op.create_index("ix_greeting_chatter", "greeting", ["text"])'
+    # after the lint test above, whose eee555 the database is at (alone, both revisions are pending)
+    source = variant(base, workdir, ("eee555", HEAD, "    pass"), ("fff666", "eee555", index))
+    (source / ".flaskenv").write_text("FLASK_APP=app.py\n")  # Flask prints a tip about it (no python-dotenv)
+    env = source / "migrations" / "env.py"
+    env.write_text('print("loading the migration environment")\nprint("SELECT this is not SQL")\n' + env.read_text())
+    ini = source / "migrations" / "alembic.ini"
+    ini.write_text(ini.read_text().replace("format = %(levelname)-5.5s [%(name)s] %(message)s",
+                                           "format = >> %(name)s says %(message)s"))  # a log format of its own
+    daemon.cli("config:set", "SEAWAY_MIGRATION_LINT=strict", "-a", APP)  # blocked: the database stays as it is
+    try:
+        result = daemon.cli("deploy", "-a", APP, str(source), check=False)
+    finally:
+        daemon.cli("config:unset", "SEAWAY_MIGRATION_LINT", "-a", APP)
+    assert result.returncode != 0 and "zero-downtime hazard(s)" in result.stderr
+    lint_lines = [line for line in result.stdout.splitlines() if "Migration lint" in line]
+    assert any("require-concurrent-index-creation" in line for line in lint_lines), result.stdout
+    assert not any("syntax-error" in line for line in lint_lines), lint_lines
+    log = daemon.cli("logs", "-a", APP, "-n", "300").stdout
+    assert "syntax-error" not in log
+
+
 def test_rollback_behind_the_schema_goes_live_and_says_so(daemon: Daemon, base: Path) -> None:
     releases = json.loads(daemon.cli("releases", "-a", APP, "--json").stdout)
     first_deploy = min(r["version"] for r in releases if r["description"].startswith("Deploy") and r["status"] == "succeeded")

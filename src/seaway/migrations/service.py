@@ -4,7 +4,6 @@ venv against its real database; the daemon only reads the JSON it prints."""
 from __future__ import annotations
 
 import json
-import shlex
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,8 @@ from seaway.migrations.detect import Framework, detect, migrations_digest
 from seaway.release import ReleaseFailed, Releaser
 from seaway.store import Store, StoreError
 
-PROBES = {name: (Path(__file__).parent / f"probe_{name}.py").read_text() for name in ("alembic", "django")}
+PROBES = {name: (Path(__file__).parent / f"probe_{name}.py").read_text()
+          for name in ("alembic", "django", "offline_sql")}
 COMMAND = "python -c 'import os; exec(os.environ.pop(\"SEAWAY_PROBE_CODE\"))'"
 
 
@@ -60,20 +60,24 @@ class Migrations:
         return found
 
     def offline_sql(self, spec: DynoSpec, framework: Framework, current: list[str], pending: list[str]) -> str:
-        """The SQL the pending migrations would run, rendered offline by the framework itself."""
-        span = f"{current[0]}:head" if len(current) == 1 else "head"
-        if framework.name == "django":
-            command = "; ".join(f"python manage.py sqlmigrate {shlex.quote(app)} {shlex.quote(name)}"
-                                for app, _, name in (revision.partition(".") for revision in pending))
-        elif framework.name == "flask-migrate":
-            command = f"flask db upgrade --sql {span}"
-        else:
-            command = f"alembic upgrade {span} --sql"
+        """The SQL the pending migrations would run, rendered offline by the framework's own API and taken
+        from its own output channel (never the app's prints or log lines); one part per Django migration,
+        each headed by a `-- migration APP.NAME` comment."""
+        span = [f"{current[0]}:head" if len(current) == 1 else "head"]
+        env = {**spec.env, "SEAWAY_FRAMEWORK": framework.name, "SEAWAY_PROBE_CODE": PROBES["offline_sql"],
+               "SEAWAY_PENDING": json.dumps(pending if framework.name == "django" else span)}
         output: list[str] = []
-        code = self.dynos.run_one_off(replace(spec, command=command), output.append, timeout=300, logged=False)
-        if code != 0:
-            raise StoreError(f"`{command}` exited with status {code}: {' / '.join(output[-3:])}", 502)
-        return "\n".join(line for line in output if not line.startswith(("INFO  [", "WARNI [", "WARNING")))
+        code = self.dynos.run_one_off(replace(spec, command=COMMAND, env=env), output.append, timeout=300, logged=False)
+        try:
+            found = json.loads(output[-1]) if output else {}
+        except json.JSONDecodeError:
+            found = {}
+        if "sql" not in found:
+            why = found.get("error") or f"exit status {code}: {' / '.join(output[-3:]) or 'no output'}"
+            raise StoreError(f"the migrations' SQL could not be rendered offline ({why})", 502)
+        if framework.name != "django":
+            return str(found["sql"][0][1])
+        return "\n".join(f"-- migration {label}\n{text}" for label, text in found["sql"])
 
     def status(self, name: str) -> dict[str, Any]:
         found, url = self._probe(name)

@@ -153,3 +153,20 @@ def test_django_migrations(daemon: Daemon, workdir: Path) -> None:
     assert status["pending_revisions"] == ["polls.0002_seed"] and not status["is_up_to_date"]
     daemon.cli("migrations:upgrade", cwd=source)
     assert json.loads(daemon.cli("migrations:status", "--json", cwd=source).stdout)["is_up_to_date"]
+
+
+def test_a_probe_that_fails_never_says_up_to_date_and_a_backup_is_still_taken(daemon: Daemon, workdir: Path) -> None:
+    source = copy_app("django_app", workdir)
+    settings = source / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + "\nimport seaway_module_nobody_installed  # noqa\n")
+    daemon.cli("apps:create", "django-broken", cwd=source)
+    daemon.cli("addons:create", "postgresql", cwd=source)
+    daemon.cli("config:set", "DISABLE_COLLECTSTATIC=1", cwd=source)  # or the build fails on them first
+    result = daemon.cli("deploy", cwd=source, check=False)
+    assert result.returncode != 0  # the release command fails on the same settings
+    assert ("Migrations: could not check them (the app's migrations did not load: ModuleNotFoundError: "
+            "No module named 'seaway_module_nobody_installed')") in result.stdout
+    assert "up to date" not in result.stdout and "taken and verified" in result.stdout
+    kinds = [b["kind"] for b in json.loads(daemon.cli("pg:backups", "--json", cwd=source).stdout)]
+    assert len(kinds) == 1 and kinds[0].startswith("pre-v")
+    daemon.cli("apps:destroy", "-a", "django-broken", "--confirm", "django-broken")

@@ -113,6 +113,17 @@ def test_the_lint_reads_only_the_migration_tools_sql_not_the_apps_chatter(daemon
     assert "syntax-error" not in log
 
 
+def test_new_code_that_does_not_know_the_databases_revision_is_refused(daemon: Daemon, base: Path) -> None:
+    # The database is at eee555 (the lint test's); the base code's migrations end at HEAD, before it.
+    live = json.loads(daemon.cli("apps:info", "-a", APP, "--json").stdout)["release"]
+    refused = daemon.cli("deploy", "-a", APP, str(base), check=False)
+    assert refused.returncode != 0
+    assert f"the database is at eee555, which this code does not know (its migrations end at {HEAD})" in refused.stderr
+    assert "add the missing migration" in refused.stderr and "flask db stamp" in refused.stderr
+    assert "Running release command" not in refused.stdout
+    assert json.loads(daemon.cli("apps:info", "-a", APP, "--json").stdout)["release"] == live
+
+
 def test_rollback_behind_the_schema_goes_live_and_says_so(daemon: Daemon, base: Path) -> None:
     releases = json.loads(daemon.cli("releases", "-a", APP, "--json").stdout)
     first_deploy = min(r["version"] for r in releases if r["description"].startswith("Deploy") and r["status"] == "succeeded")

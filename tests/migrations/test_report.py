@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from seaway.migrations.detect import detect
-from seaway.migrations.report import history, mask_url, status, validate
+from seaway.migrations.report import history, mask_url, probe_failure, status, validate
 
 APPS = Path(__file__).parent.parent / "apps"
 
@@ -62,3 +62,15 @@ def test_validate_finds_model_tables_the_database_lacks() -> None:
     problems = validate(found)["problems"]
     assert problems == ["the models declare tables the database lacks: mood (a migration is missing, or has not run)"]
     assert validate({**found, "model_tables": ["greeting"]})["valid"]
+
+
+def test_a_probe_that_could_not_read_the_code_or_the_database_is_a_failure_not_up_to_date():
+    no_code = {"revisions": [], "heads": [], "current": [], "applied": [], "errors": ["ModuleNotFoundError: x"]}
+    assert probe_failure(no_code) == "the app's migrations did not load: ModuleNotFoundError: x"
+    no_database = {"revisions": [{"revision": "a", "parents": []}], "heads": ["a"], "current": [], "errors": [],
+                   "database_error": "OperationalError: refused"}
+    assert probe_failure(no_database) == "cannot read the database: OperationalError: refused"
+    broken_chain = {"revisions": [{"revision": "a", "parents": []}], "heads": ["a"], "current": ["a"],
+                    "errors": ["revision b is missing"]}
+    assert probe_failure(broken_chain) is None  # it read the code: validate reports the chain
+    assert probe_failure({"revisions": [], "heads": [], "current": [], "errors": []}) is None  # no migrations yet

@@ -30,6 +30,16 @@ def applied_revisions(report: dict[str, Any]) -> set[str]:
     return _ancestors({r["revision"]: r for r in report["revisions"]}, report["current"])
 
 
+def probe_failure(report: dict[str, Any]) -> str | None:
+    """Why the probe could not tell the database's state (its code did not load, or the database could not
+    be read), or None when it could: such a report must never read as "up to date"."""
+    if report.get("database_error"):
+        return f"cannot read the database: {report['database_error']}"
+    if report.get("errors") and not report.get("revisions"):
+        return f"the app's migrations did not load: {'; '.join(report['errors'])}"
+    return None
+
+
 def status(report: dict[str, Any], database_url: str) -> dict[str, Any]:
     applied = applied_revisions(report)
     pending = [r["revision"] for r in reversed(report["revisions"]) if r["revision"] not in applied]

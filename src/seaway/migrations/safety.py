@@ -10,7 +10,7 @@ from seaway.addons.postgres.addon import PostgresAddon
 from seaway.logs import LogStore
 from seaway.migrations.detect import Framework
 from seaway.migrations.lint import lint
-from seaway.migrations.report import status
+from seaway.migrations.report import probe_failure, status
 from seaway.migrations.service import Migrations
 from seaway.release import ReleaseFailed, Releaser
 from seaway.release.releaser import RELEASE_TIMEOUT, SkipReleaseCommand
@@ -55,14 +55,17 @@ class ReleaseSafety:
             heads = " ".join(found["heads"])
             raise ReleaseFailed(f"the code has multiple migration heads ({heads}), so nothing was run. Merge them "
                                 f"with `flask db merge {heads}` (or `alembic merge {heads}`) and deploy again.")
+        failure = probe_failure(found)
+        if failure:  # never "up to date": back up, then let the release command do what it does
+            self._up_to_date.pop(app.name, None)
+            emit(f" !     Migrations: could not check them ({failure}); backing up before the release command anyway")
+            backup = self._backup(app, release, emit)
+            return (f"The database was backed up before migrating as {backup}; restore it with "
+                    f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
         known = {r["revision"] for r in found["revisions"]}
         ahead = [revision for revision in found.get("applied", found["current"]) if revision not in known]
         if ahead:
-            backups = [b for b in self.pg.backups(app.name) if b["status"] == "completed"]
-            newest = f" The newest backup is {backups[0]['id']}." if backups else ""
-            raise SkipReleaseCommand(
-                f"the database is at {', '.join(ahead)}, which this code does not know: the schema is ahead of the "
-                f"code (heads here: {', '.join(found['heads'])}). Going live without migrating.{newest}")
+            self._refuse_or_skip_unknown(app, release, slug, found, ahead)
         pending = status(found, "")["pending_revisions"]
         if not pending:
             emit("-----> Migrations: the database is up to date")
@@ -74,6 +77,26 @@ class ReleaseSafety:
         self._lint(app, release, spec, framework, found["current"], pending, emit)
         return (f"The database was backed up before migrating as {backup}; restore it with "
                 f"`seaway pg:backups:restore {backup} -a {app.name} --confirm {app.name}`.")
+
+    def _refuse_or_skip_unknown(self, app: App, release: Release, slug: Slug, found: dict, ahead: list[str]) -> None:
+        """The database is at revisions this code does not know. Going live without migrating is right for a
+        rollback or a config change of the code that is live (the schema is ahead of it); new code that does
+        not know the database's revision lacks a migration that was applied, and is refused."""
+        live = self.releaser.live(app)
+        heads = ", ".join(found["heads"]) or "none"
+        backups = [b for b in self.pg.backups(app.name) if b["status"] == "completed"]
+        newest = f" The newest backup is {backups[0]['id']}." if backups else ""
+        if release.rollback_of is not None or (live is not None and live[1].digest == slug.digest):
+            raise SkipReleaseCommand(
+                f"the database is at {', '.join(ahead)}, which this code does not know: the schema is ahead of the "
+                f"code (heads here: {heads}). Going live without migrating.{newest}")
+        raise ReleaseFailed(
+            f"the database is at {', '.join(ahead)}, which this code does not know (its migrations end at {heads}), "
+            "so nothing was run or switched. The code lacks a migration that was applied: add the missing migration "
+            "file to the code; or, if the database really should be at this code's head, mark it so with "
+            f"`seaway run -a {app.name} flask db stamp {found['heads'][0] if found['heads'] else 'HEAD'}` "
+            f"(`alembic stamp`, Django: `migrate --fake`); or roll back to the release that applied it with "
+            f"`seaway rollback`.{newest}")
 
     def _backup(self, app: App, release: Release, emit: Emit) -> str:
         taken = self.pg.capture(app.name, None, f"pre-v{release.version}", emit)  # linked to the release

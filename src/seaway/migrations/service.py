@@ -81,6 +81,9 @@ class Migrations:
 
     def status(self, name: str) -> dict[str, Any]:
         found, url = self._probe(name)
+        failure = report.probe_failure(found)
+        if failure:
+            raise StoreError(f"Could not tell {name}'s migration status: {failure}", 502)
         return report.status(found, url)
 
     def history(self, name: str) -> list[dict[str, Any]]:

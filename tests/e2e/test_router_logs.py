@@ -73,6 +73,19 @@ def test_no_web_dynos_is_h14(daemon: Daemon, app_name: str, workdir: Path) -> No
     assert "dyno= connect= service= status=503" in line
 
 
+def test_every_web_dyno_crashed_is_h10_app_crashed(daemon: Daemon, app_name: str, workdir: Path) -> None:
+    source = copy_app("dies_after_bind", workdir)
+    daemon.cli("apps:create", app_name, cwd=source)
+    daemon.cli("config:set", "DIE_AFTER=2", cwd=source)  # it boots, then dies; restarted with backoff, it dies again
+    daemon.cli("deploy", cwd=source)
+    pages: list[httpx.Response] = []
+    wait_for(lambda: pages.append(daemon.get(app_name, "/crashed")) or "has crashed (H10)" in pages[-1].text, timeout=60)
+    assert pages[-1].status_code == 503 and f"Every web dyno of {app_name} has crashed (H10)" in pages[-1].text
+    line = line_with(daemon, source, 'at=error code=H10 desc="App crashed" method=GET path="/crashed"')
+    assert "dyno= connect= " in line and "status=503" in line
+    daemon.cli("apps:destroy", "-a", app_name, "--confirm", app_name)
+
+
 def test_request_body_limit_per_app(daemon: Daemon, pair: tuple[str, Path]) -> None:
     app, source = pair
     url = f"http://127.0.0.1:{daemon.router_port}/"

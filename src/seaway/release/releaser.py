@@ -205,7 +205,11 @@ class Releaser:
         except StoreError:  # destroyed meanwhile
             return
         backends = self.dynos.web_backends(app)
+        web = [slot for slot in self.dynos.slots(app) if slot.spec.web]
+        crashed = not backends and bool(web) and all(  # crashed, or starting again after a crash
+            slot.state == "crashed" or (slot.state == "starting" and slot.restarts > 0) for slot in web)
         self.router.update(AppRoute(app, [address for address, _ in backends], read_timeout=found.router_timeout or 30,
+                                    crashed=crashed,
                                     domains=tuple(self.store.domains(found)),
                                     max_body_mb=max_body_mb(found),
                                     dynos={f"{host}:{port}": name for (host, port), name in backends}))

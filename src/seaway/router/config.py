@@ -16,6 +16,7 @@ class AppRoute:
     domains: tuple[str, ...] = ()
     max_body_mb: int = 100  # largest request body accepted (413 beyond); 0: no limit
     dynos: dict[str, str] = field(default_factory=dict)  # "host:port" of each backend -> its dyno (web.1)
+    crashed: bool = False  # no backend because every web dyno crashed (H10), not because there are none (H14)
 
     @property
     def hosts(self) -> list[str]:
@@ -151,6 +152,19 @@ APP_WITHOUT_DYNOS = """
     }}
 """
 
+APP_CRASHED = """
+    server {{
+        listen {listen};
+        server_name {hosts};
+{common}
+        location / {{
+            set $seaway_code H10;
+            default_type text/html;
+            return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>Every web dyno of {app} has crashed (H10); they are restarted with backoff. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\\n";
+        }}
+    }}
+"""
+
 
 def _common(route: AppRoute, access_log: str | None) -> str:
     limit = f"{route.max_body_mb} MB" if route.max_body_mb else "no limit"
@@ -175,6 +189,7 @@ def render_config(routes: list[AppRoute], directory: Path, listen: str, user: st
                                                hosts=hosts, read_timeout=route.read_timeout, app=route.app,
                                                common=common))
         else:
-            parts.append(APP_WITHOUT_DYNOS.format(listen=listen, hosts=hosts, app=route.app, common=common))
+            empty = APP_CRASHED if route.crashed else APP_WITHOUT_DYNOS
+            parts.append(empty.format(listen=listen, hosts=hosts, app=route.app, common=common))
     parts.append("}\n")
     return "".join(parts)

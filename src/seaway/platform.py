@@ -259,11 +259,16 @@ class Platform:
             for slot in self.dynos.slots(name)
         ]
 
-    def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
+    def check_scale(self, name: str, quantities: dict[str, int]) -> App:
+        """The app, once `quantities` are a formation it may have (a StoreError with a 4xx status otherwise)."""
+        app = self.store.app(name)
         for process_type, quantity in quantities.items():
             if not PROCESS_TYPE.fullmatch(process_type) or not 0 <= quantity <= 100:
                 raise StoreError(f"Cannot scale {process_type!r} to {quantity}: use TYPE=N with N from 0 to 100.", 422)
-        return self.releaser.scale(self.store.app(name), quantities, emit)
+        return app
+
+    def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
+        return self.releaser.scale(self.check_scale(name, quantities), quantities, emit)
 
     def restart(self, name: str, target: str | None, emit: Emit) -> int:
         return self.releaser.restart(self.store.app(name), target, emit)

@@ -203,6 +203,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.patch("/apps/{app}/formation", dependencies=auth)
     def scale(app: str, quantities: dict[str, int]) -> StreamingResponse:
+        platform.check_scale(app, quantities)  # a refused formation gets its status, before the stream starts
         return job(app, lambda emit: platform.scale(app, quantities, emit))
 
     @api.get("/apps/{app}/dynos", dependencies=auth)

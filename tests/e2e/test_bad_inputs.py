@@ -175,7 +175,7 @@ def test_the_cli_shows_the_refusal_and_fails(daemon: Daemon, serving: str) -> No
     ("GET", "/releases/v0", None, "There is no release v0: versions run from v1"),
     ("GET", "/releases/v²", None, "is not a release version like v3"),
     ("GET", "/logs?num=99999999999999999999", None, "less than or equal to 2147483647"),
-    ("GET", "/logs?num=0", None, "greater than or equal to 1"),
+    ("GET", "/logs?num=-1", None, "greater than or equal to 0"),
     ("POST", "/releases/rollback", {"version": 1e20}, "exceeded maximum size"),
     ("POST", "/releases/rollback", {"version": 0}, "greater than or equal to 1"),
 ])

@@ -82,7 +82,7 @@ def test_every_web_dyno_crashed_is_h10_app_crashed(daemon: Daemon, app_name: str
     wait_for(lambda: pages.append(daemon.get(app_name, "/crashed")) or "has crashed (H10)" in pages[-1].text, timeout=60)
     assert pages[-1].status_code == 503 and f"Every web dyno of {app_name} has crashed (H10)" in pages[-1].text
     line = line_with(daemon, source, 'at=error code=H10 desc="App crashed" method=GET path="/crashed"')
-    assert "dyno= connect= " in line and "status=503" in line
+    assert "status=503" in line  # the page above, or nginx finding the last dyno gone: both H10
     daemon.cli("apps:destroy", "-a", app_name, "--confirm", app_name)
 
 

@@ -255,7 +255,7 @@ def create_api(platform: Platform) -> FastAPI:
         return job(app, build_and_release)
 
     @api.get("/apps/{app}/logs", dependencies=auth)
-    def logs(app: str, request: Request, num: Annotated[int, Query(ge=1, le=MAX_NUMBER)] = 100, tail: bool = False,
+    def logs(app: str, request: Request, num: Annotated[int, Query(ge=0, le=MAX_NUMBER)] = 100, tail: bool = False,
              source: str | None = None, dyno: str | None = None, grep: str | None = None,
              since: str | None = None) -> StreamingResponse:
         """The app's log as text lines; with `tail`, a stream that goes on (`text/event-stream` if asked for)."""

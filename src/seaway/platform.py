@@ -309,7 +309,11 @@ class Platform:
         release = self.store.release(app, version) if version else self.store.current_release(app)
         if release is None:
             raise StoreError(f"{name} has no releases yet.", 404)
-        return release_json(release, app.current_release, with_output=True)
+        data = release_json(release, app.current_release, with_output=True)
+        watch = self.releaser.watcher.watching(name)
+        if watch is not None and watch.release.version == release.version:
+            data["watch"] = {"seconds_left": max(0, round(watch.window - watch.after())), "standby": watch.previous}
+        return data
 
     def rollback(self, name: str, version: int | None, author: str, emit: Emit) -> dict[str, Any]:
         app = self.store.app(name)

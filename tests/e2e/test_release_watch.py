@@ -5,6 +5,7 @@ is kept once the window ends."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import httpx
@@ -76,11 +77,14 @@ def test_a_release_that_keeps_running_is_kept_when_the_window_ends(daemon: Daemo
              in daemon.cli("logs", "-a", app_name, "-n", "100").stdout, timeout=60)
     assert current(daemon, app_name) == 2 and releases(daemon, app_name)[0]["status"] == "succeeded"
     assert daemon.get(app_name).text == "dies_after_bind second\n"
+    assert "Release v2 kept: its web dynos ran 2 s" in daemon.cli("releases:output", "v2", "-a", app_name).stdout
+    assert "Watch:" not in daemon.cli("releases:info", "-a", app_name).stdout
 
 
 def test_a_change_during_the_watch_keeps_the_watched_release(daemon: Daemon, app_name: str, workdir: Path) -> None:
     deployed_with_watch(daemon, app_name, "dies_after_bind", workdir)
     daemon.cli("config:set", "GREETING=second", "-a", app_name)
+    assert "v1 stands by out of rotation" in daemon.cli("releases:info", "-a", app_name).stdout
     daemon.cli("config:set", "GREETING=third", "-a", app_name)  # v3 ends v2's watch: v2 was kept
     log = daemon.cli("logs", "-a", app_name, "-n", "100").stdout
     assert "Release v2 kept: the app changed again" in log
@@ -95,3 +99,40 @@ def test_no_request_is_answered_by_a_crashed_release_once_switched_back(daemon: 
     switched_back(daemon, app_name, "watch_crash first\n")
     answers = [daemon.get(app_name) for _ in range(20)]
     assert all(isinstance(a, httpx.Response) and a.status_code == 200 for a in answers)
+
+
+def test_a_dyno_that_fails_its_health_checks_after_the_switch_is_switched_back(daemon: Daemon, app_name: str,
+                                                                             workdir: Path) -> None:
+    deployed_with_watch(daemon, app_name, "sick_after_switch", workdir)
+    daemon.cli("config:set", "SICK_AFTER=3", "GREETING=second", "-a", app_name)
+    switched_back(daemon, app_name, "sick_after_switch first\n")
+    output = daemon.cli("releases:output", "v2", "-a", app_name).stdout
+    assert "Release v2 failed: web.1 health check failed after 2 attempts (GET /health answered 500)" in output
+
+
+def test_requests_during_a_crash_under_watch_are_answered_by_the_standby_release(daemon: Daemon, app_name: str,
+                                                                                workdir: Path) -> None:
+    """nginx's backup servers carry the requests the crashed dyno cannot: none is lost."""
+    deployed_with_watch(daemon, app_name, "watch_crash", workdir)
+    answers: list[int | str] = []  # 200, else what came back
+    stop = threading.Event()
+
+    def hammer() -> None:
+        while not stop.is_set():
+            try:  # a new connection each time: a client's idle keep-alive may close at nginx's reload
+                answer = daemon.get(app_name, headers={"Connection": "close"})
+                answers.append(200 if answer.status_code == 200 else f"{answer.status_code} {answer.text[:200]}")
+            except httpx.HTTPError as error:
+                answers.append(type(error).__name__)
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        daemon.cli("config:set", "CRASH_ON_IMPORT=1", "-a", app_name)
+        switched_back(daemon, app_name, "watch_crash first\n")
+    finally:
+        print(daemon.cli("logs", "-a", app_name, "-n", "300").stdout)
+        stop.set()
+        thread.join()
+    failed = [answer for answer in answers if answer != 200]
+    assert answers and not failed, f"{len(failed)} of {len(answers)} requests failed: {sorted(set(map(str, failed)))}"

@@ -326,6 +326,29 @@ def test_the_dyno_that_answered_is_named_when_another_was_tried_first(router: Ng
 
 
 @needs_nginx
+@pytest.mark.parametrize("failing", ["dead", "hangs_up"])
+def test_standby_dynos_answer_what_the_new_one_cannot(router: NginxRouter, logs: LogStore, backend, hangup_backend,
+                                                       failing: str):
+    """Under a release watch the previous release's dynos are nginx's backup servers: a request the new
+    dyno refuses or hangs up on is answered by them."""
+    new = ("127.0.0.1", free_port()) if failing == "dead" else hangup_backend
+    router.update(AppRoute("watched", [new], standby=[backend],
+                           dynos={f"{new[0]}:{new[1]}": "web.1", f"{backend[0]}:{backend[1]}": "web.1"}))
+    assert [request(router, "watched.localhost", f"/{n}")[0] for n in range(4)] == [200] * 4
+
+
+@needs_nginx
+def test_standby_dynos_serve_alone_when_no_new_one_is_up(router: NginxRouter, backend):
+    router.update(AppRoute("watched", [], standby=[backend], crashed=True))
+    assert request(router, "watched.localhost")[0] == 200
+
+
+def test_standby_dynos_are_backup_servers(tmp_path: Path):
+    config = render_config([AppRoute("w", [("127.0.0.1", 5001)], standby=[("127.0.0.1", 5002)])], tmp_path, LISTEN, None)
+    assert "server 127.0.0.1:5001 max_fails=0;" in config and "server 127.0.0.1:5002 max_fails=0 backup;" in config
+
+
+@needs_nginx
 def test_app_without_dynos_logs_h14(router: NginxRouter, logs: LogStore):
     router.update(AppRoute("idle"))
     status, body, request_id = request(router, "idle.localhost", "/anything")

@@ -294,6 +294,9 @@ def releases_info(version: str | None, app: str | None, as_json: bool) -> None:
                          ("Status", status), ("Slug", data["slug"] or "none"),
                          ("Config vars", ", ".join(data["config_vars"]) or "none")]:
         click.echo(f"{label + ':':<13}{value}")
+    if data.get("watch"):
+        watch = data["watch"]
+        click.echo(f"{'Watch:':<13}{watch['seconds_left']} s left; v{watch['standby']} stands by out of rotation")
 
 
 @cli.command("releases:output")

@@ -9,9 +9,11 @@ from typing import Any
 from seaway.dynos.backend import Dyno
 
 
-def http_check(address: tuple[str, int], check: dict[str, Any]) -> str | None:
-    """Run one app.json health check (attempts x timeout, `wait` between): None if it passed, else why not."""
-    time.sleep(check.get("initialDelay", 0))
+def http_check(address: tuple[str, int], check: dict[str, Any], delay: bool = True) -> str | None:
+    """Run one app.json health check (attempts x timeout, `wait` between; after its initial delay unless
+    not `delay`): None if it passed, else why not."""
+    if delay:
+        time.sleep(check.get("initialDelay", 0))
     reason = "no attempt was made"
     for attempt in range(int(check["attempts"])):
         if attempt:
@@ -49,4 +51,13 @@ def wait_until_up(dyno: Dyno, settle: float) -> str | None:
         failure = http_check(dyno.address, check)
         if failure:
             return f"{spec.name} {failure}"
+    return None
+
+
+def still_healthy(dyno: Dyno) -> str | None:
+    """Run a running web dyno's health checks again (no initial delay): None if it passes them all."""
+    for check in dyno.spec.healthchecks if dyno.address else ():
+        failure = http_check(dyno.address, check, delay=False)
+        if failure:
+            return failure
     return None

@@ -264,11 +264,10 @@ class DynoManager:
             earlier, self._standby[app] = self._standby.get(app, []), slots
         self.retire(earlier)
 
-    def release_standby(self, app: str) -> None:
-        """The held set is no longer needed: stop it in the background."""
+    def release_standby(self, app: str) -> list[Slot]:
+        """The held set, no longer held: the caller routes without it, then retires it."""
         with self._lock:
-            held = self._standby.pop(app, [])
-        self.retire(held)
+            return self._standby.pop(app, [])
 
     def reinstate(self, app: str) -> list[Slot] | None:
         """Make the held set live again (the caller routes to it and retires what it returns: the set it
@@ -310,3 +309,9 @@ class DynoManager:
     def web_backends(self, app: str) -> list[tuple[tuple[str, int], str]]:
         """(address, dyno name) of each web dyno that is up."""
         return [(s.dyno.address, s.spec.name) for s in self.slots(app) if s.state == "up" and s.dyno.address]
+
+    def standby_backends(self, app: str) -> list[tuple[tuple[str, int], str]]:
+        """(address, dyno name) of each held web dyno (see hold) still running."""
+        with self._lock:
+            held = list(self._standby.get(app, []))
+        return [(s.dyno.address, s.spec.name) for s in held if s.dyno.address and s.dyno.exit_code() is None]

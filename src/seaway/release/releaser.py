@@ -170,33 +170,36 @@ class Releaser:
             new = self.dynos.start_formation(specs)
         except DynoBootError as error:
             raise ReleaseFailed(_with_output(f"{error}. {still}", error)) from error
-        old = self._switch(app.name, new, emit, retire=False)
-        self._watch_or_retire(app, release, old, new, emit)
+        window = self.settings.release_watch if app.release_watch is None else app.release_watch
+        self._switch(app.name, new, emit, watch=(release, window) if window > 0 else None)
 
-    def _switch(self, app: str, new: list[Slot], emit: Emit | None = None, retire: bool = True) -> list[Slot]:
-        """The new set serves: route to it, then stop the old set (nginx finishes the requests in flight)."""
+    def _switch(self, app: str, new: list[Slot], emit: Emit | None = None,
+                watch: tuple[Release, float] | None = None) -> list[Slot]:
+        """The new set serves: route to it, then stop the old set (nginx finishes the requests in flight).
+        With `watch` (the release and its window), the old web set stands by instead (see _hold)."""
         old = self.dynos.switch(app, new)
+        held = self._hold(app, old, new, *watch) if watch else None
         self.route(app)
         if emit:
             emit(f"-----> Switched to v{new[0].spec.release}" if new else "-----> No dynos in the formation")
-        if retire:
-            self.dynos.retire(old)
+        standing_by = {id(slot) for slot in held or []}
+        self.dynos.retire([slot for slot in old if id(slot) not in standing_by])
+        if held and emit and watch:
+            release, window = watch
+            emit(f"-----> Watching v{release.version}'s web dynos for {window} s: v{held[0].spec.release}'s stay "
+                 "up out of rotation and serve again at once if one crashes or fails its health checks "
+                 "(apps:settings release_watch=SECONDS)")
         return old
 
-    def _watch_or_retire(self, app: App, release: Release, old: list[Slot], new: list[Slot], emit: Emit) -> None:
-        """Keep the old web set standing by while the new web dynos are watched; retire it at once otherwise."""
-        window = self.settings.release_watch if app.release_watch is None else app.release_watch
-        previous = old[0].spec.release if old else None
-        old_web = [slot for slot in old if slot.spec.web]
-        new_web = [slot for slot in new if slot.spec.web]
-        if not (window > 0 and previous is not None and old_web and new_web):
-            self.dynos.retire(old)
-            return
-        self.dynos.retire([slot for slot in old if not slot.spec.web])
-        self.dynos.hold(app.name, old_web)
-        self.watcher.start(Watch(app.name, release, previous, new_web, window))
-        emit(f"-----> Watching v{release.version}'s web dynos for {window} s: v{previous}'s stay up out of "
-             "rotation and serve again at once if one crashes (apps:settings release_watch=SECONDS)")
+    def _hold(self, app: str, old: list[Slot], new: list[Slot], release: Release, window: float) -> list[Slot] | None:
+        """Keep the old web set running as nginx's backup servers while the new web dynos are watched
+        (None when there is nothing to watch or to fall back on)."""
+        old_web, new_web = [s for s in old if s.spec.web], [s for s in new if s.spec.web]
+        if not (old_web and new_web):
+            return None
+        self.dynos.hold(app, old_web)
+        self.watcher.start(Watch(app, release, old_web[0].spec.release, new_web, window))
+        return old_web
 
     def route(self, app: str) -> None:
         """Point the app's hostnames at its web dynos that are up, with its router settings."""
@@ -204,15 +207,15 @@ class Releaser:
             found = self.store.app(app)
         except StoreError:  # destroyed meanwhile
             return
-        backends = self.dynos.web_backends(app)
+        backends, standby = self.dynos.web_backends(app), self.dynos.standby_backends(app)
         web = [slot for slot in self.dynos.slots(app) if slot.spec.web]
         crashed = not backends and bool(web) and all(  # crashed, or starting again after a crash
             slot.state == "crashed" or (slot.state == "starting" and slot.restarts > 0) for slot in web)
         self.router.update(AppRoute(app, [address for address, _ in backends], read_timeout=found.router_timeout or 30,
-                                    crashed=crashed,
+                                    crashed=crashed, standby=[address for address, _ in standby],
                                     domains=tuple(self.store.domains(found)),
                                     max_body_mb=max_body_mb(found),
-                                    dynos={f"{host}:{port}": name for (host, port), name in backends}))
+                                    dynos={f"{host}:{port}": name for (host, port), name in standby + backends}))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:
         emit(f"-----> Running release command: {command}")

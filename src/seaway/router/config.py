@@ -17,6 +17,8 @@ class AppRoute:
     max_body_mb: int = 100  # largest request body accepted (413 beyond); 0: no limit
     dynos: dict[str, str] = field(default_factory=dict)  # "host:port" of each backend -> its dyno (web.1)
     crashed: bool = False  # no backend because every web dyno crashed (H10), not because there are none (H14)
+    standby: list[tuple[str, int]] = field(default_factory=list)  # the previous release's web dynos under a
+    # release watch: nginx's backup servers, tried when no new dyno can be reached
 
     @property
     def hosts(self) -> list[str]:
@@ -172,6 +174,13 @@ def _common(route: AppRoute, access_log: str | None) -> str:
                              max_body_text=limit)
 
 
+def _servers(route: AppRoute) -> str:
+    """The upstream's servers; standing-by dynos are backups (the primaries when there are none)."""
+    primary, backup = (route.backends, route.standby) if route.backends else (route.standby, [])
+    return "\n".join([*(f"        server {host}:{port} max_fails=0;" for host, port in primary),
+                      *(f"        server {host}:{port} max_fails=0 backup;" for host, port in backup)])
+
+
 def render_config(routes: list[AppRoute], directory: Path, listen: str, user: str | None, workers: int = 1,
                   access_log: str | None = None, keepalive: int = 75) -> str:
     """The whole nginx.conf; with `access_log` (its arguments: "PATH seaway_router ..."), each app's
@@ -183,8 +192,8 @@ def render_config(routes: list[AppRoute], directory: Path, listen: str, user: st
                          user=f"user {user};" if user else "")]
     for route in sorted(routes, key=lambda r: r.app):
         hosts, common = " ".join(route.hosts), _common(route, access_log)
-        if route.backends:
-            servers = "\n".join(f"        server {host}:{port} max_fails=0;" for host, port in route.backends)
+        if route.backends or route.standby:
+            servers = _servers(route)
             parts.append(APP_WITH_DYNOS.format(key=route.app.replace("-", "_"), servers=servers, listen=listen,
                                                hosts=hosts, read_timeout=route.read_timeout, app=route.app,
                                                common=common))

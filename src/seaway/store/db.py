@@ -194,6 +194,13 @@ class Store:
             if app is not None and app.current_release == release.version:
                 app.current_release = previous
 
+    def note_release(self, release: Release, note: str) -> None:
+        """Add `note` to a release's output (what its watch saw, say)."""
+        with self.session() as s:
+            row = s.get(Release, release.id)
+            if row is not None:
+                row.output = f"{row.output}\n{note}".lstrip("\n")
+
     def release(self, app: App, version: int) -> Release:
         with self.session() as s:
             release = s.scalar(select(Release).where(Release.app_id == app.id, Release.version == version))

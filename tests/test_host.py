@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import pwd
+import socket
 from pathlib import Path
 
 import pytest
 
-from seaway.host import app_user_name, ensure_system_user, remove_app_user
+from seaway.host import app_user_name, ensure_system_user, port_holder, port_taken, remove_app_user
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="creates system users: needs root")
 PASSWD_LOCK = Path("/etc/passwd.lock")  # shadow-utils' lock: held by a live pid, userdel refuses
@@ -36,3 +37,12 @@ def test_a_user_that_userdel_could_not_remove_is_reported() -> None:
         assert pwd.getpwnam(name).pw_uid == uid
     finally:
         assert remove_app_user("host-left", []) is None
+
+
+def test_a_taken_port_names_its_holder():
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        message = port_taken("The router", "127.0.0.1", port, "SEAWAY_ROUTER_PORT")
+        assert message is not None and f"127.0.0.1:{port} is taken by " in message
+        assert f"pid {os.getpid()}" in message and "SEAWAY_ROUTER_PORT=PORT" in message
+    assert port_holder("127.0.0.1", port) is None

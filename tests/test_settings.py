@@ -26,3 +26,26 @@ def test_a_bad_router_worker_count_is_refused_clearly(monkeypatch: pytest.Monkey
     monkeypatch.setenv("SEAWAY_ROUTER_WORKERS", value)
     with pytest.raises(SystemExit, match="SEAWAY_ROUTER_WORKERS must be"):
         Settings.from_env()
+
+
+EPHEMERAL = range(32768, 61000)  # Linux's default ip_local_port_range
+
+
+def test_default_ports_are_outside_the_ephemeral_range(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    monkeypatch.setenv("SEAWAY_HOME", str(tmp_path))
+    for name in ("SEAWAY_API_PORT", "SEAWAY_ROUTER_PORT", "SEAWAY_POSTGRES_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    found = Settings.from_env()
+    assert [port in EPHEMERAL for port in (found.api_port, found.router_port, found.postgres_port)] == [False] * 3
+
+
+def test_a_cluster_made_earlier_keeps_its_port(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """Its apps' stored DATABASE_URLs name that port."""
+    monkeypatch.setenv("SEAWAY_HOME", str(tmp_path))
+    monkeypatch.delenv("SEAWAY_POSTGRES_PORT", raising=False)
+    conf = tmp_path / "postgres" / "data" / "postgresql.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("#port = 5432\n\n# Seaway\nlisten_addresses = '127.0.0.1'\nport = 54320\n")
+    assert Settings.from_env().postgres_port == 54320
+    monkeypatch.setenv("SEAWAY_POSTGRES_PORT", "15999")
+    assert Settings.from_env().postgres_port == 15999

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pwd
+import re
 import shutil
+import socket
 import stat
 import subprocess
 import time
@@ -218,3 +221,32 @@ def kill_user_processes(uid: int) -> int:
         except (OSError, ProcessLookupError):
             continue
     return count
+
+
+def port_holder(host: str, port: int) -> str | None:
+    """Who holds TCP `host:port`, as "nginx (pid 42)", or None when it can be bound."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+            return None
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                return None
+    try:  # iproute2's ss names the process (as root, or for the caller's own)
+        found = subprocess.run(["ss", "-Htanp", f"sport = :{port}"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        found = ""
+    holder = re.search(r'users:\(\("([^"]+)",pid=(\d+)', found)
+    if holder:
+        return f"{holder[1]} (pid {holder[2]})"
+    return "another process (see `ss -tanp` as root)" if not found.strip() else f"a connection ({found.split()[0]})"
+
+
+def port_taken(what: str, host: str, port: int, setting: str) -> str | None:
+    """A start-up error naming the port and its holder, or None when the port is free."""
+    holder = port_holder(host, port)
+    if holder is None:
+        return None
+    return (f"{what}'s port {host}:{port} is taken by {holder}. Stop that, or choose another port with "
+            f"{setting}=PORT (outside 32768-60999, where Linux picks the ports of outgoing connections).")

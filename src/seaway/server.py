@@ -10,6 +10,7 @@ import uvicorn
 
 from seaway.api.app import create_api
 from seaway.api.auth import ensure_admin_token
+from seaway.host import port_taken
 from seaway.platform import Platform
 from seaway.settings import Settings
 
@@ -21,6 +22,9 @@ def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
 
 
 def serve(settings: Settings) -> None:
+    taken = port_taken("The API", settings.api_host, settings.api_port, "SEAWAY_API_PORT")
+    if taken:  # checked first: the API binds last, once everything else has started
+        raise SystemExit(f"seaway server: {taken}")
     platform = Platform(settings)
     token = ensure_admin_token(platform.store, settings.credentials_path, settings.api_url)
     if token:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,17 @@ def default_home() -> Path:
     return Path(os.environ.get("SEAWAY_HOME") or Path.home() / ".seaway").expanduser().absolute()
 
 
+def cluster_port(postgres_dir: Path) -> int | None:
+    """The port the embedded PostgreSQL cluster in `postgres_dir` was created with (stored DATABASE_URLs
+    name it), if there is one: an older default (54320) stays in use for it."""
+    try:
+        conf = (postgres_dir / "data" / "postgresql.conf").read_text(errors="replace")
+    except OSError:
+        return None
+    ports = re.findall(r"^port = (\d+)$", conf, re.MULTILINE)
+    return int(ports[-1]) if ports else None
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=default_home)
@@ -66,7 +78,7 @@ class Settings:
     api_port: int = 5050
     router_host: str = "127.0.0.1"
     router_port: int = 8080
-    postgres_port: int = 54320
+    postgres_port: int = 15432  # outside Linux's ephemeral range; a cluster made earlier keeps its own
     boot_timeout: int = 60
     stop_timeout: int = 30
     web_concurrency: int = 2
@@ -94,7 +106,7 @@ class Settings:
             api_port=_int_env("SEAWAY_API_PORT", 5050),
             router_host=os.environ.get("SEAWAY_ROUTER_HOST", "127.0.0.1"),
             router_port=_int_env("SEAWAY_ROUTER_PORT", 8080),
-            postgres_port=_int_env("SEAWAY_POSTGRES_PORT", 54320),
+            postgres_port=_int_env("SEAWAY_POSTGRES_PORT", cluster_port(cls(home=default_home()).postgres_dir) or 15432),
             boot_timeout=_int_env("SEAWAY_BOOT_TIMEOUT", 60),
             stop_timeout=_int_env("SEAWAY_STOP_TIMEOUT", 30),
             web_concurrency=_int_env("SEAWAY_WEB_CONCURRENCY", 2),

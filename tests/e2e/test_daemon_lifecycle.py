@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -77,3 +79,15 @@ def test_daemon_killed_mid_deploy_recovers(scratch: Path) -> None:
     finally:
         daemon.stop()
     assert processes_mentioning(str(daemon.home)) == []
+
+
+@pytest.mark.parametrize(("port", "setting"), [("api_port", "SEAWAY_API_PORT"), ("router_port", "SEAWAY_ROUTER_PORT")])
+def test_a_taken_port_stops_the_start_naming_it_and_its_holder(scratch: Path, port: str, setting: str) -> None:
+    daemon = Daemon(scratch / "home")
+    with socket.create_server(("127.0.0.1", getattr(daemon, port))):  # held by this test's own process
+        with pytest.raises(RuntimeError) as refused:
+            daemon.start()
+        assert daemon.process is not None and daemon.process.wait(60) == 1
+    assert f"port 127.0.0.1:{getattr(daemon, port)} is taken by " in str(refused.value)
+    assert f"pid {os.getpid()}" in str(refused.value) and f"{setting}=PORT" in str(refused.value)
+    assert not processes_mentioning(str(scratch / "home"))  # nothing left running

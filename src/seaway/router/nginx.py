@@ -19,6 +19,7 @@ from seaway.host import (
     chown_tree,
     grant_traverse,
     is_root,
+    port_taken,
     read_pid,
     stop_leftover,
 )
@@ -125,8 +126,10 @@ class NginxRouter:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                host, _, port = self.listen.rpartition(":")
+                taken = port_taken("The router", host, int(port), "SEAWAY_ROUTER_PORT")
                 tail = (self.directory / "error.log").read_text(errors="replace")[-600:]
-                raise RouterError(f"nginx exited with status {self.process.returncode}: {tail}")
+                raise RouterError(taken or f"nginx exited with status {self.process.returncode}: {tail}")
             workers = child_pids(self.process.pid)
             if workers and not workers & old:
                 return

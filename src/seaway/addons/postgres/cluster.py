@@ -25,6 +25,7 @@ from seaway.host import (
     ensure_system_user,
     grant_traverse,
     is_root,
+    port_taken,
     process_alive,
     read_pid,
     stop_leftover,
@@ -203,8 +204,9 @@ class EmbeddedCluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
+                taken = port_taken("PostgreSQL", "127.0.0.1", self.port, "SEAWAY_POSTGRES_PORT")
                 tail = (self.directory / "server.log").read_text(errors="replace")[-800:]
-                raise PostgresError(f"PostgreSQL exited with status {self.process.returncode}:\n{tail}")
+                raise PostgresError(taken or f"PostgreSQL exited with status {self.process.returncode}:\n{tail}")
             try:
                 with psycopg.connect(self.admin_conninfo(), connect_timeout=2):
                     return

@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field
 from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import author_of, valid_token
+from seaway.api.openapi import ERRORS, JOB, LOG, NDJSON
 from seaway.api.postgres import add_postgres_routes
 from seaway.api.streaming import log_stream, stream_job
 from seaway.logs import LogQuery, QueryError
-from seaway.platform import Platform, release_json
+from seaway.platform import Platform, ReleaseFailed, release_json
 from seaway.store import StoreError
 
-NDJSON = "application/x-ndjson"
 MAX_UPLOAD = 512 * 1024 * 1024
 BEARER = HTTPBearer(auto_error=False)
 
@@ -35,7 +35,7 @@ class AddonCreate(BaseModel):
 
 
 class OneOff(BaseModel):
-    command: str
+    command: str = Field(min_length=1, description="What to run in the one-off dyno, e.g. `python manage.py shell`")
 
 
 class Domain(BaseModel):
@@ -68,7 +68,8 @@ def _version_number(text: str) -> int:
 
 
 def create_api(platform: Platform) -> FastAPI:
-    api = FastAPI(title="Seaway", version=__version__, description="A self-hosted, Heroku-compatible platform API.")
+    api = FastAPI(title="Seaway", version=__version__, description="A self-hosted, Heroku-compatible platform API.",
+                  responses=ERRORS)
     def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
         if credentials is None or not valid_token(platform.store, credentials.credentials):
             raise HTTPException(401, "Invalid or missing API token. Use the token in SEAWAY_HOME/credentials "
@@ -77,6 +78,11 @@ def create_api(platform: Platform) -> FastAPI:
     @api.exception_handler(StoreError)
     def store_error(_request: Request, error: StoreError) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=error.status)
+
+    @api.exception_handler(ReleaseFailed)
+    def not_now(_request: Request, error: ReleaseFailed) -> JSONResponse:
+        """Refused before anything started because of the app's state (no code deployed yet, say)."""
+        return JSONResponse({"detail": str(error)}, status_code=409)
 
     @api.get("/health")
     def health() -> dict[str, str]:
@@ -110,7 +116,7 @@ def create_api(platform: Platform) -> FastAPI:
     def config(app: str) -> dict[str, str]:
         return platform.store.config(platform.store.app(app))
 
-    @api.patch("/apps/{app}/config", dependencies=auth)
+    @api.patch("/apps/{app}/config", dependencies=auth, **JOB)
     def set_config(app: str, changes: dict[str, str | None], request: Request) -> StreamingResponse:
         author = author_of(request.headers)
         platform.check_config(app, changes)  # refused values get their status, before the stream starts
@@ -150,7 +156,7 @@ def create_api(platform: Platform) -> FastAPI:
     def update_settings(app: str, values: dict[str, int | None]) -> dict[str, Any]:
         return platform.update_settings(app, values)
 
-    @api.post("/apps/{app}/addons", dependencies=auth)
+    @api.post("/apps/{app}/addons", dependencies=auth, **JOB)
     def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
         if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
             raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
@@ -167,11 +173,11 @@ def create_api(platform: Platform) -> FastAPI:
     def migrations_history(app: str) -> list[dict[str, Any]]:
         return platform.migrations.history(app)
 
-    @api.post("/apps/{app}/migrations/upgrade", dependencies=auth)
+    @api.post("/apps/{app}/migrations/upgrade", dependencies=auth, **JOB)
     def migrations_upgrade(app: str) -> StreamingResponse:
         return job(app, lambda emit: platform.safety.upgrade(app, emit))
 
-    @api.post("/apps/{app}/migrations/downgrade", dependencies=auth)
+    @api.post("/apps/{app}/migrations/downgrade", dependencies=auth, **JOB)
     def migrations_downgrade(app: str, revision: str, confirm: str | None = None) -> StreamingResponse:
         if confirm != app:
             raise HTTPException(422, f"This downgrades the database schema (a backup is taken first). "
@@ -192,7 +198,7 @@ def create_api(platform: Platform) -> FastAPI:
         number = None if version == "current" else _version_number(version)
         return platform.release_info(app, number)
 
-    @api.post("/apps/{app}/releases/rollback", dependencies=auth)
+    @api.post("/apps/{app}/releases/rollback", dependencies=auth, **JOB)
     def rollback(app: str, body: Rollback, request: Request) -> StreamingResponse:
         author = author_of(request.headers)
         return job(app, lambda emit: platform.rollback(app, body.version, author, emit))
@@ -201,7 +207,7 @@ def create_api(platform: Platform) -> FastAPI:
     def formation(app: str) -> dict[str, int]:
         return platform.store.formation(platform.store.app(app))
 
-    @api.patch("/apps/{app}/formation", dependencies=auth)
+    @api.patch("/apps/{app}/formation", dependencies=auth, **JOB)
     def scale(app: str, quantities: dict[str, int]) -> StreamingResponse:
         platform.check_scale(app, quantities)  # a refused formation gets its status, before the stream starts
         return job(app, lambda emit: platform.scale(app, quantities, emit))
@@ -211,7 +217,7 @@ def create_api(platform: Platform) -> FastAPI:
         platform.store.app(app)
         return platform.ps(app)
 
-    @api.post("/apps/{app}/dynos/restart", dependencies=auth)
+    @api.post("/apps/{app}/dynos/restart", dependencies=auth, **JOB)
     def restart(app: str, body: Restart) -> StreamingResponse:
         return job(app, lambda emit: {"restarted": platform.restart(app, body.target, emit)})
 
@@ -231,11 +237,11 @@ def create_api(platform: Platform) -> FastAPI:
         platform.store.app(app)
         return platform.run_detached(app, body.command)
 
-    @api.post("/apps/{app}/dynos", dependencies=auth)
+    @api.post("/apps/{app}/dynos", dependencies=auth, **JOB)
     def run(app: str, body: OneOff) -> StreamingResponse:
         return job(app, lambda emit: {"exit_code": platform.run(app, body.command, emit)})
 
-    @api.post("/apps/{app}/builds", dependencies=auth)
+    @api.post("/apps/{app}/builds", dependencies=auth, **JOB)
     async def deploy(app: str, request: Request) -> StreamingResponse:
         author = author_of(request.headers)
         platform.store.app(app)
@@ -254,7 +260,7 @@ def create_api(platform: Platform) -> FastAPI:
 
         return job(app, build_and_release)
 
-    @api.get("/apps/{app}/logs", dependencies=auth)
+    @api.get("/apps/{app}/logs", dependencies=auth, **LOG)
     def logs(app: str, request: Request, num: Annotated[int, Query(ge=0, le=MAX_NUMBER)] = 100, tail: bool = False,
              source: str | None = None, dyno: str | None = None, grep: str | None = None,
              since: str | None = None) -> StreamingResponse:

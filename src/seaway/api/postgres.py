@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from seaway.api.auth import author_of
+from seaway.api.openapi import BYTES, JOB
 from seaway.platform import Platform
 
 Job = Callable[[str, Callable[[Callable[[str], None]], Any]], StreamingResponse]
@@ -36,7 +37,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
     def addon_info(app: str, name: str) -> dict[str, Any]:
         return pg.info(app, name)
 
-    @api.delete("/apps/{app}/addons/{name}", dependencies=auth)
+    @api.delete("/apps/{app}/addons/{name}", dependencies=auth, **JOB)
     def destroy_addon(app: str, name: str, request: Request, confirm: str | None = None) -> StreamingResponse:
         _confirmed(app, confirm, f"This destroys {name} and its data (a final backup is taken first).")
         who = author_of(request.headers)
@@ -52,12 +53,12 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
         chosen = pg.pg_info(app, addon)["config_var"]
         return {"config_var": chosen, "url": platform.store.config(found)[chosen]}
 
-    @api.post("/apps/{app}/pg/credentials/rotate", dependencies=auth)
+    @api.post("/apps/{app}/pg/credentials/rotate", dependencies=auth, **JOB)
     def rotate(app: str, request: Request, addon: str | None = None) -> StreamingResponse:
         who = author_of(request.headers)
         return job(app, lambda emit: pg.rotate(app, addon, emit, who))
 
-    @api.post("/apps/{app}/pg/reset", dependencies=auth)
+    @api.post("/apps/{app}/pg/reset", dependencies=auth, **JOB)
     def reset(app: str, request: Request, confirm: str | None = None, addon: str | None = None) -> StreamingResponse:
         _confirmed(app, confirm, "This empties the database (a backup is taken first).")
         who = author_of(request.headers)
@@ -67,7 +68,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
     def backups(app: str) -> list[dict[str, Any]]:
         return pg.backups(app)
 
-    @api.post("/apps/{app}/pg/backups", dependencies=auth)
+    @api.post("/apps/{app}/pg/backups", dependencies=auth, **JOB)
     def capture(app: str, addon: str | None = None) -> StreamingResponse:
         return job(app, lambda emit: pg.capture(app, addon, "manual", emit))
 
@@ -83,7 +84,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
     def backup_info(app: str, backup: str) -> dict[str, Any]:
         return pg.backup_info(app, None if backup == "latest" else backup)
 
-    @api.get("/apps/{app}/pg/backups/{backup}/download", dependencies=auth)
+    @api.get("/apps/{app}/pg/backups/{backup}/download", dependencies=auth, **BYTES)
     def download(app: str, backup: str) -> StreamingResponse:
         name, source = pg.open_backup(app, None if backup == "latest" else backup)
 
@@ -100,7 +101,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
     def delete_backup(app: str, backup: str) -> dict[str, Any]:
         return pg.delete_backup(app, backup)
 
-    @api.post("/apps/{app}/pg/backups/{backup}/restore", dependencies=auth)
+    @api.post("/apps/{app}/pg/backups/{backup}/restore", dependencies=auth, **JOB)
     def restore(app: str, backup: str, confirm: str | None = None) -> StreamingResponse:
         _confirmed(app, confirm, "This replaces the database's contents (a safety backup is taken first).")
         return job(app, lambda emit: pg.restore(app, None if backup == "latest" else backup, emit))

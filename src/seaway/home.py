@@ -28,6 +28,7 @@ def prepare_home(settings: Settings) -> None:
         settings.router_dir: PRIVATE,
         settings.logs_dir: PRIVATE,
         settings.backups_dir: PRIVATE,
+        settings.git_dir: PRIVATE,
     }
     for folder, mode in folders.items():
         folder.mkdir(parents=True, exist_ok=True)

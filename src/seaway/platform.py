@@ -17,6 +17,7 @@ from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
 from seaway.build.builder import Builder, BuildRequest
 from seaway.build.errors import BuildError
+from seaway.build.git_source import pack_commit
 from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.build.slug import remove_tree
@@ -24,6 +25,7 @@ from seaway.build.source import SourceLimits
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
+from seaway.git_remote import AppRepos
 from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user
 from seaway.logs import LogStore
@@ -37,7 +39,7 @@ from seaway.router import AppRoute, NginxRouter
 from seaway.sandbox import host_sandbox
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
-from seaway.store.models import App, Release, Slug, utcnow
+from seaway.store.models import App, Commit, Release, Slug, utcnow
 
 Emit = Callable[[str], None]
 HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -47,7 +49,7 @@ def release_json(release: Release, current: int | None, with_output: bool = Fals
     data = {"version": release.version, "description": release.description, "status": release.status,
             "current": release.version == current, "author": release.author, "slug": release.slug_digest,
             "rollback_of": release.rollback_of, "created_at": release.created_at.isoformat(),
-            "config_vars": sorted(release.config)}
+            "config_vars": sorted(release.config), "commit": release.commit, "commit_subject": release.commit_subject}
     if with_output:
         data["output"] = release.output
     return data
@@ -62,6 +64,7 @@ class Platform:
         self.drains = Drains(self.logs)
         self.sandbox = host_sandbox(settings.sandbox_dir, settings.dyno_network, settings.home,
                                     allowed_ports=(settings.postgres_port, settings.router_port), enabled=settings.sandbox)
+        self.git = AppRepos(settings.git_dir)
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir, self.sandbox,
                                SourceLimits(settings.max_slug_mb * 1024 * 1024, settings.max_slug_files),
                                settings.python_downloads, settings.pythons_dir)
@@ -117,6 +120,7 @@ class Platform:
             self.sandbox.start()
         self.backend.reap_orphans()
         self.store.fail_pending_releases()
+        self.git.install_hook()
         if self.postgres is not None:
             self.postgres.start()
         apps = self.store.apps()
@@ -149,6 +153,7 @@ class Platform:
     def create_app(self, name: str) -> dict[str, Any]:
         app = self.store.create_app(check_app_name(name))
         app_user(app.name)  # when root: the app's own system user, for its builds and dynos
+        self.git.ensure(app.name)
         self.router.update(AppRoute(app.name))
         self.logs.append(app.name, "seaway", f"App {app.name} created")
         return self.app_info(app.name)
@@ -204,6 +209,7 @@ class Platform:
             self.drains.close(name)
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
+            self.git.remove(name)
             left = remove_app_user(name, granted=[slug for slug in slugs if slug.exists()])
         if left:
             print(f"seaway: destroying {name}: {left}", file=sys.stderr, flush=True)
@@ -341,7 +347,9 @@ class Platform:
         return {"release": release.version}
 
     # -- deploy and run ------------------------------------------------------------
-    def deploy(self, name: str, source: BinaryIO, emit: Emit, author: str = "admin") -> dict[str, Any]:
+    def deploy(self, name: str, source: BinaryIO, emit: Emit, author: str = "admin",
+               commit: Commit | None = None) -> dict[str, Any]:
+        """Build `source` (a tarball) and release it; `commit` says which git commit it is."""
         app = self.store.app(name)
         build = self.store.create_build(app)
         output: list[str] = []
@@ -367,9 +375,18 @@ class Platform:
                                          app_json=built.app_json))
         self.store.finish_build(build.id, "succeeded", "\n".join(output), slug.digest)
         self.logs.append(name, "seaway", f"Build {build.id} succeeded: slug {slug.digest[:12]}")
-        release = self.releaser.create(app, slug, f"Deploy {slug.digest[:7]}", emit, author)
+        description = f"Deploy {commit.label}" if commit else f"Deploy {slug.digest[:7]}"
+        release = self.releaser.create(app, slug, description, emit, author, commit=commit)
         return {"build": build.id, "release": release.version, "slug": slug.digest,
                 "web_url": self.web_url(name)}
+
+    def deploy_commit(self, name: str, sha: str, emit: Emit, author: str = "admin") -> dict[str, Any]:
+        """Build and release commit `sha` of the app's git repository (what `git push` sent)."""
+        self.store.app(name)
+        commit = self.git.commit(name, sha)
+        emit(f"-----> Building {commit.sha[:7]} ({commit.subject[:60]}) of {name}")
+        with pack_commit(self.git.path(name), commit.sha) as source:
+            return self.deploy(name, source, emit, author, commit)
 
     def run(self, name: str, command: str, emit: Emit) -> int | None:
         app = self.store.app(name)

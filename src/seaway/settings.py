@@ -169,6 +169,10 @@ class Settings:
         return self.home / "backups"
 
     @property
+    def git_dir(self) -> Path:  # each app's git repository (APP.git), and the hooks they all run
+        return self.home / "git"
+
+    @property
     def run_dir(self) -> Path:
         return self.home / "run"
 

@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import author_of, valid_token
+from seaway.api.git import add_git_routes
 from seaway.api.openapi import ERRORS, JOB, LOG, NDJSON
 from seaway.api.postgres import add_postgres_routes
 from seaway.api.streaming import log_stream, stream_job
 from seaway.logs import LogQuery, QueryError
 from seaway.platform import Platform, ReleaseFailed, release_json
 from seaway.store import StoreError
+from seaway.store.models import Commit
 
 MAX_UPLOAD = 512 * 1024 * 1024
 BEARER = HTTPBearer(auto_error=False)
@@ -164,6 +166,7 @@ def create_api(platform: Platform) -> FastAPI:
         return job(app, lambda emit: platform.pg.create(app, body.attach_as, emit, author))
 
     add_postgres_routes(api, platform, auth, job)
+    add_git_routes(api, platform, auth, job)
 
     @api.get("/apps/{app}/migrations/status", dependencies=auth)
     def migrations_status(app: str) -> dict[str, Any]:
@@ -242,8 +245,13 @@ def create_api(platform: Platform) -> FastAPI:
         return job(app, lambda emit: {"exit_code": platform.run(app, body.command, emit)})
 
     @api.post("/apps/{app}/builds", dependencies=auth, **JOB)
-    async def deploy(app: str, request: Request) -> StreamingResponse:
+    async def deploy(app: str, request: Request,
+                     commit: Annotated[str | None, Query(pattern="^[0-9a-f]{40}$")] = None,
+                     subject: Annotated[str, Query(max_length=200)] = "", uncommitted: bool = False) -> StreamingResponse:
+        """Build an uploaded source tarball and release it; `commit`/`subject`: the git commit it is (with
+        `uncommitted`: and the work tree's changes on top of it)."""
         author = author_of(request.headers)
+        source_commit = Commit(commit, subject, uncommitted) if commit else None
         platform.store.app(app)
         upload = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
         size = 0
@@ -256,7 +264,7 @@ def create_api(platform: Platform) -> FastAPI:
 
         def build_and_release(emit: Callable[[str], None]) -> Any:
             with upload:
-                return platform.deploy(app, upload, emit, author)  # type: ignore[arg-type]
+                return platform.deploy(app, upload, emit, author, source_commit)  # type: ignore[arg-type]
 
         return job(app, build_and_release)
 

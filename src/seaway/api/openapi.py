@@ -33,8 +33,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 STREAM_EVENT = {
     "type": "object",
     "description": "One JSON object per line: `{\"line\": TEXT}` while the work goes on, then exactly one "
-                   "`{\"result\": ...}` or `{\"error\": MESSAGE}` (a failure found after the stream began).",
-    "properties": {"line": {"type": "string"}, "result": {}, "error": {"type": "string"}},
+                   "`{\"result\": ...}` or `{\"error\": MESSAGE}` (a failure found after the stream began; `failed` "
+                   "says which stage: `build` or `release`).",
+    "properties": {"line": {"type": "string"}, "result": {}, "error": {"type": "string"},
+                   "failed": {"type": "string", "enum": ["build", "release"]}},
 }
 
 

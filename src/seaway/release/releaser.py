@@ -25,7 +25,7 @@ from seaway.release.watch import ReleaseWatcher, Watch
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.store import Store, StoreError
-from seaway.store.models import App, Release, Slug
+from seaway.store.models import App, Commit, Release, Slug
 
 Emit = Callable[[str], None]
 ONE_OFF_TYPES = ("release", "run")
@@ -35,6 +35,10 @@ DEFAULT_MAX_BODY_MB = 100  # the largest request body the router takes, unless t
 # Checks before a release command runs (migration safety): may raise ReleaseFailed; returns what a
 # failure message should add (e.g. which backup to restore), or None.
 BeforeRelease = Callable[[App, Release, Slug, Emit], str | None]
+
+
+def commit_of(release: Release) -> Commit | None:
+    return Commit(release.commit, release.commit_subject) if release.commit else None
 
 
 def max_body_mb(app: App) -> int:
@@ -108,22 +112,24 @@ class Releaser:
 
     # -- releasing -------------------------------------------------------------
     def create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str = "admin",
-               changes: dict[str, str | None] | None = None) -> Release:
+               changes: dict[str, str | None] | None = None, commit: Commit | None = None) -> Release:
         """Apply config var `changes` (None unsets), then record Release vN for `slug` (default: the live one)
         with the app's config vars, and put it live. Under the app's lock, so a release records exactly
-        the vars its own change produced."""
+        the vars its own change produced. `commit`: where the slug's code came from (a release that keeps
+        the live slug keeps its commit)."""
         with self.changing(app.name):
             if changes:
                 self.store.change_config(app, changes)
-            return self._create(app, slug, description, emit, author, None)
+            return self._create(app, slug, description, emit, author, None, commit)
 
     def _create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str,
-                rollback_of: int | None) -> Release:
+                rollback_of: int | None, commit: Commit | None = None) -> Release:
         app = self.store.app(app.name)
         live = self.live(app)
-        slug = slug or (live[1] if live else None)
+        if slug is None and live is not None:
+            slug, commit = live[1], commit or commit_of(live[0])
         release = self.store.create_release(app, slug.digest if slug else None, self.store.config(app), description,
-                                            author, rollback_of)
+                                            author, rollback_of, commit)
         self.logs.append(app.name, "seaway", f"Release v{release.version} created by {author}: {description}")
         output: list[str] = []
 
@@ -250,7 +256,8 @@ class Releaser:
             config.update({k: v for k, v in self.store.config(app).items() if k in addon_vars})
             emit(f"-----> Rolling back {app.name} to v{target.version}")
             self.store.replace_config(app, config)
-            return self._create(app, slug, f"Rollback to v{target.version}", emit, author, target.version)
+            return self._create(app, slug, f"Rollback to v{target.version}", emit, author, target.version,
+                                commit_of(target))
 
     def _rollback_target(self, app: App, current: Release | None, version: int | None) -> Release:
         if version is not None:

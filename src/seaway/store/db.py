@@ -20,6 +20,7 @@ from seaway.store.models import (
     Backup,
     BackupSchedule,
     Build,
+    Commit,
     ConfigVar,
     Domain,
     Drain,
@@ -165,12 +166,14 @@ class Store:
 
     # -- releases --------------------------------------------------------
     def create_release(self, app: App, slug_digest: str | None, config: dict[str, str], description: str,
-                       author: str = "admin", rollback_of: int | None = None) -> Release:
+                       author: str = "admin", rollback_of: int | None = None,
+                       commit: Commit | None = None) -> Release:
         with self.session() as s:
             version = (s.scalar(select(func.max(Release.version)).where(Release.app_id == app.id)) or 0) + 1
             release = Release(
                 app_id=app.id, version=version, slug_digest=slug_digest, config=config, description=description,
                 status="pending", output="", author=author, rollback_of=rollback_of,
+                commit=commit.sha if commit else None, commit_subject=commit.subject[:200] if commit else "",
             )
             s.add(release)
             return release

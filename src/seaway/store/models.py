@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -56,6 +57,19 @@ class Build(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+@dataclass(frozen=True)
+class Commit:
+    """The git commit a release's code came from."""
+
+    sha: str
+    subject: str = ""
+    dirty: bool = False  # the work tree had changes on top of it (deployed with --include-uncommitted)
+
+    @property
+    def label(self) -> str:
+        return f"{self.sha[:7]} with uncommitted changes" if self.dirty else self.sha[:7]
+
+
 class Release(Base):
     __tablename__ = "releases"
     __table_args__ = (UniqueConstraint("app_id", "version"),)
@@ -69,6 +83,8 @@ class Release(Base):
     output: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str] = mapped_column(String(200), default="admin")
     rollback_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    commit: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the git commit of its code, if known
+    commit_subject: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

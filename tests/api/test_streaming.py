@@ -48,15 +48,16 @@ def test_lines_are_json_escaped():
     assert decoded(stream_job(lambda emit: emit(tricky)))[0] == {"line": tricky}
 
 
-@pytest.mark.parametrize("error", [BuildError("requirements.txt is missing"),
-                                   StoreError("No such app: nope", status=404),
-                                   ReleaseFailed("the release command exited with status 1")])
-def test_user_errors_become_their_message(error: Exception):
+@pytest.mark.parametrize(("error", "stage"), [(BuildError("requirements.txt is missing"), {"failed": "build"}),
+                                            (StoreError("No such app: nope", status=404), {}),
+                                            (ReleaseFailed("the release command exited with status 1"),
+                                             {"failed": "release"})])
+def test_user_errors_become_their_message_and_say_which_stage_failed(error: Exception, stage: dict[str, str]):
     def job(emit: Emit):
         emit("before the error")
         raise error
 
-    assert decoded(stream_job(job)) == [{"line": "before the error"}, {"error": str(error)}]
+    assert decoded(stream_job(job)) == [{"line": "before the error"}, {"error": str(error), **stage}]
 
 
 def test_other_exceptions_become_seaway_errors_with_a_reference_to_the_log(capsys: pytest.CaptureFixture[str]):

@@ -62,6 +62,8 @@ class Daemon:
             "SEAWAY_DYNO_NETWORK": dyno_network(),
             "SEAWAY_PYTHON_DOWNLOADS": "never",  # no interpreter downloads here: builds use the host's
             "SEAWAY_RELEASE_WATCH": "0",  # old dynos stop at the switch; the watch's tests turn it on per app
+            "XDG_CONFIG_HOME": str(home.parent / "config"),  # where `seaway login` writes: never the user's own
+            "GIT_CONFIG_GLOBAL": str(home.parent / "gitconfig"),  # and git's global config it changes
         }
         for key in ("SEAWAY_API_TOKEN", "SEAWAY_API_URL", "SEAWAY_APP"):
             self.env.pop(key, None)

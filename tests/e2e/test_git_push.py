@@ -3,6 +3,7 @@ waiting for its deploy and refused when the deploy fails."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def remote_with_token(daemon: Daemon, app: str, token: str | None = None) -> str
 def test_push_deploys_the_pushed_commit_and_a_failed_release_refuses_the_push(daemon: Daemon, workdir: Path,
                                                                                app_name: str) -> None:
     source = repository_of("wsgi_basic", workdir)
-    daemon.cli("apps:create", app_name, cwd=source)
+    daemon.api("POST", "/apps", json={"name": app_name})
     git("remote", "add", "seaway", remote_with_token(daemon, app_name), cwd=source)
 
     first = git("push", "seaway", "main", cwd=source)
@@ -75,7 +76,7 @@ def test_push_deploys_the_pushed_commit_and_a_failed_release_refuses_the_push(da
 
 def test_a_branch_other_than_main_or_master_is_refused(daemon: Daemon, workdir: Path, app_name: str) -> None:
     source = repository_of("wsgi_basic", workdir)
-    daemon.cli("apps:create", app_name, cwd=source)
+    daemon.api("POST", "/apps", json={"name": app_name})
     git("remote", "add", "seaway", remote_with_token(daemon, app_name), cwd=source)
     refused = git("push", "seaway", "main:feature", cwd=source, check=False)
     assert refused.returncode != 0
@@ -85,8 +86,83 @@ def test_a_branch_other_than_main_or_master_is_refused(daemon: Daemon, workdir: 
 
 def test_a_wrong_token_is_refused_with_401_and_nothing_is_built(daemon: Daemon, workdir: Path, app_name: str) -> None:
     source = repository_of("wsgi_basic", workdir)
-    daemon.cli("apps:create", app_name, cwd=source)
+    daemon.api("POST", "/apps", json={"name": app_name})
     git("remote", "add", "seaway", remote_with_token(daemon, app_name, "not-the-token"), cwd=source)
     refused = git("push", "seaway", "main", cwd=source, check=False)
     assert refused.returncode != 0 and "Authentication failed" in refused.stderr, refused.stderr
     assert daemon.api("GET", f"/apps/{app_name}/releases").json() == []
+
+
+def cli_git(daemon: Daemon, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """git as a user runs it after `seaway` set it up: the daemon's environment, no token in any URL."""
+    return git(*args, cwd=cwd, env=daemon.env, check=check)
+
+
+def test_create_adds_the_remote_and_a_push_needs_no_token_in_the_url(daemon: Daemon, workdir: Path,
+                                                                    app_name: str) -> None:
+    source = repository_of("wsgi_basic", workdir)
+    created = daemon.cli("create", app_name, "--buildpack", "heroku/python", cwd=source)
+    assert "Git remote seaway added" in created.stdout and "Ignoring --buildpack" in created.stderr
+    assert cli_git(daemon, "remote", "get-url", "seaway", cwd=source).stdout.strip() == \
+        f"{daemon.api_url}/git/{app_name}.git"
+    pushed = cli_git(daemon, "push", "seaway", "main", cwd=source)
+    assert "remote: -----> " in pushed.stderr
+    assert daemon.get(app_name).text.strip() == "basic VERSION=1"
+    assert daemon.cli("ps", cwd=source).stdout.count("web.1") == 1  # the app found from the `seaway` remote
+
+    clone = workdir / "fresh"
+    cli_git(daemon, "clone", "-q", str(source), str(clone), cwd=workdir)
+    linked = daemon.cli("git:remote", "-a", app_name, cwd=clone)
+    assert f"set git remote seaway to {daemon.api_url}/git/{app_name}.git" in linked.stdout
+    assert app_name in daemon.cli("releases", cwd=clone).stdout
+
+    cloned = daemon.cli("git:clone", "-a", app_name, str(workdir / "cloned"), cwd=workdir)
+    assert cloned.returncode == 0 and (workdir / "cloned" / "app.py").is_file()
+
+
+def test_remotes_pick_apps_from_one_repository(daemon: Daemon, workdir: Path, app_name: str) -> None:
+    source = repository_of("wsgi_basic", workdir)
+    staging, prod = f"{app_name[:24]}-stg", f"{app_name[:24]}-prd"
+    daemon.cli("create", staging, "--remote", "staging", cwd=source)
+    daemon.cli("create", prod, "--remote", "prod", cwd=source)
+    cli_git(daemon, "push", "staging", "main", cwd=source)
+    daemon.cli("config:set", "GREETING=hello", "--remote", "staging", cwd=source)
+    assert daemon.cli("config:get", "GREETING", "-r", "staging", cwd=source).stdout.strip() == "hello"
+    missing = daemon.cli("config:get", "GREETING", "-r", "prod", cwd=source, check=False)
+    assert missing.returncode != 0 and "No config var named GREETING" in missing.stderr
+    ambiguous = daemon.cli("releases", cwd=source, check=False)
+    assert ambiguous.returncode != 0 and "several Seaway remotes" in ambiguous.stderr
+
+
+def test_deploy_in_a_git_work_tree_deploys_the_committed_tree(daemon: Daemon, workdir: Path, app_name: str) -> None:
+    source = repository_of("wsgi_basic", workdir)
+    daemon.cli("create", app_name, cwd=source)
+    sha = commit_version(source, 2, "Version two")
+    app_py = source / "app.py"
+    app_py.write_text(app_py.read_text().replace('VERSION = "2"', 'VERSION = "uncommitted"'))
+    deployed = daemon.cli("deploy", cwd=source)
+    assert "uncommitted changes" in deployed.stderr and f"Uploading {sha[:7]} (Version two)" in deployed.stdout
+    assert daemon.get(app_name).text.strip() == "basic VERSION=2"
+    info = daemon.cli("releases:info", cwd=source).stdout
+    assert f"Deploy {sha[:7]}" in info and f"{sha} Version two" in info
+
+    daemon.cli("deploy", "--include-uncommitted", cwd=source)
+    assert daemon.get(app_name).text.strip() == "basic VERSION=uncommitted"
+    newest = json.loads(daemon.cli("releases", "--json", cwd=source).stdout)[0]
+    assert newest["description"] == f"Deploy {sha[:7]} with uncommitted changes"
+
+
+def test_login_stores_the_token_and_git_pushes_with_it(daemon: Daemon, workdir: Path, app_name: str) -> None:
+    source = repository_of("wsgi_basic", workdir)
+    outside = {"SEAWAY_HOME": str(workdir / "elsewhere")}  # a client machine: not the daemon's home
+    refused = daemon.cli("login", "--url", daemon.api_url, "--token", "wrong", env=outside, check=False)
+    assert refused.returncode != 0 and "refused that token" in refused.stderr
+    daemon.cli("login", "--url", daemon.api_url, "--token", daemon.token, env=outside)
+    assert daemon.cli("auth:token", env=outside).stdout.strip() == daemon.token
+    assert "admin" in daemon.cli("auth:whoami", env=outside).stdout
+    daemon.cli("apps:create", app_name, env=outside, cwd=workdir)
+    git("remote", "add", "seaway", f"{daemon.api_url}/git/{app_name}.git", cwd=source)  # plain git, no token
+    git("push", "seaway", "main", cwd=source, env={**daemon.env, **outside})
+    assert daemon.get(app_name).text.strip() == "basic VERSION=1"
+    daemon.cli("logout", env=outside)
+    assert daemon.cli("auth:token", env=outside, check=False).returncode != 0

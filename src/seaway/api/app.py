@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from seaway import __version__
 from seaway.api.attach import attach
-from seaway.api.auth import author_of, valid_token
+from seaway.api.auth import author_of, token_hash, valid_token
 from seaway.api.git import add_git_routes
 from seaway.api.openapi import ERRORS, JOB, LOG, NDJSON
 from seaway.api.postgres import add_postgres_routes
@@ -96,6 +96,12 @@ def create_api(platform: Platform) -> FastAPI:
         """Long work on an existing app, streamed as NDJSON (see streaming.py)."""
         platform.store.app(app)
         return StreamingResponse(stream_job(work), media_type=NDJSON)
+
+    @api.get("/account", dependencies=auth)
+    def account(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> dict[str, str]:
+        """Whose token this is (`seaway auth:whoami`)."""
+        assert credentials is not None
+        return {"token": platform.store.token_description(token_hash(credentials.credentials)) or ""}
 
     @api.get("/apps", dependencies=auth)
     def list_apps() -> list[dict[str, Any]]:

@@ -28,7 +28,8 @@ def stream_job(job: Callable[[Callable[[str], None]], Any]) -> Iterator[str]:
             outcome["result"] = job(lines.put)
         except USER_ERRORS as error:
             outcome["error"] = str(error)
-            outcome["failed"] = "build" if isinstance(error, BuildError) else "release"
+            if not isinstance(error, StoreError):  # which stage failed, for `git push` to say
+                outcome["failed"] = "build" if isinstance(error, BuildError) else "release"
         except Exception as error:  # reported to the client, not swallowed: the daemon keeps serving
             outcome["error"] = report_fault(error, "the request")
         finally:

@@ -17,17 +17,28 @@ import click
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402 (after the sys.modules entry above)
 
-from seaway.credentials import read_credentials  # noqa: E402
+from seaway.credentials import login_path, read_credentials  # noqa: E402
 from seaway.settings import Settings  # noqa: E402
+
+
+def api_location(settings: Settings) -> tuple[str, str]:
+    """The API's URL and the token to use: SEAWAY_API_URL/SEAWAY_API_TOKEN, else what `seaway login`
+    stored, else the daemon's own credentials file (on its host)."""
+    saved = read_credentials(login_path()) or read_credentials(settings.credentials_path)
+    url = os.environ.get("SEAWAY_API_URL") or saved.get("SEAWAY_API_URL") or settings.api_url
+    return url.rstrip("/"), os.environ.get("SEAWAY_API_TOKEN") or saved.get("SEAWAY_API_TOKEN") or ""
+
+
+def author() -> str:
+    """Who is asking, as releases record it."""
+    return os.environ.get("SEAWAY_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 class ApiClient:
     def __init__(self) -> None:
         settings = Settings.from_env()
-        saved = read_credentials(settings.credentials_path)
-        self.url = os.environ.get("SEAWAY_API_URL") or saved.get("SEAWAY_API_URL") or settings.api_url
-        self.token = os.environ.get("SEAWAY_API_TOKEN") or saved.get("SEAWAY_API_TOKEN") or ""
-        headers = {"X-Seaway-Author": os.environ.get("SEAWAY_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"}
+        self.url, self.token = api_location(settings)
+        headers = {"X-Seaway-Author": author()}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         # No TLS context for a plain-http API: building one loads the CA bundle (~0.08 s per command).

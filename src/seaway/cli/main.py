@@ -10,13 +10,28 @@ from typing import Any
 
 import click
 
+from seaway.build.git_source import pack_commit
 from seaway.cli.client import ApiClient
-from seaway.cli.linking import link_directory, resolve_app
+from seaway.cli.linking import REMOTE_KEY, resolve_app
 from seaway.cli.logs import follow_log
-from seaway.cli.upload import pack_source
+from seaway.cli.upload import git_dir, head_commit, pack_source
 from seaway.logs.query import SOURCES
 
-app_option = click.option("-a", "--app", "app", help="The app to act on (default: the linked app).")
+
+def _remember_remote(context: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        context.meta[REMOTE_KEY] = value
+    return value
+
+
+def app_option(command: Any) -> Any:
+    """-a/--app APP and -r/--remote REMOTE (the app that git remote's URL names)."""
+    command = click.option("-r", "--remote", callback=_remember_remote, expose_value=False, is_eager=True,
+                           help="The git remote of the app to act on.")(command)
+    return click.option("-a", "--app", "app", help="The app to act on (default: the `seaway` git remote's, "
+                                                     "or the linked app).")(command)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
@@ -69,18 +84,6 @@ def apps(as_json: bool) -> None:
         click.echo("You have no apps. Create one with `seaway apps:create NAME`.")
     for item in data:
         click.echo(item["name"])
-
-
-@cli.command("apps:create")
-@click.argument("name")
-@json_option
-def apps_create(name: str, as_json: bool) -> None:
-    """Create an app, and link the current directory to it."""
-    info = client().request("POST", "/apps", json={"name": name})
-    if as_json:
-        return print_json(info)
-    where = link_directory(Path.cwd(), name)
-    click.echo(f"Creating {name}... done\n{info['web_url']}\nLinked this directory to {name} ({where}).")
 
 
 @cli.command("apps:info")
@@ -250,13 +253,25 @@ def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> Non
 @cli.command("deploy")
 @click.argument("directory", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @app_option
-def deploy(directory: Path, app: str | None) -> None:
-    """Build DIRECTORY (default: here) into a slug and release it."""
-    name = resolve_app(app, directory.resolve())
+@click.option("--include-uncommitted", is_flag=True, help="In a git repository, deploy the work tree as it is, "
+                                                           "uncommitted changes included (default: HEAD's commit).")
+def deploy(directory: Path, app: str | None, include_uncommitted: bool) -> None:
+    """Build DIRECTORY (default: here) into a slug and release it: in a git repository, HEAD's committed tree."""
+    folder = directory.resolve()
+    name = resolve_app(app, folder)
     api = client()
-    with pack_source(directory.resolve()) as archive:
-        click.echo(f"-----> Uploading {directory} to {name}")
-        result = api.job("POST", f"/apps/{name}/builds", content=archive,
+    commit = head_commit(folder)
+    if commit is not None and not include_uncommitted and commit.dirty:
+        click.echo(" !     Warning: the work tree has uncommitted changes; deploying HEAD's commit without them "
+                   "(commit them, or deploy with --include-uncommitted).", err=True)
+    params = {}
+    if commit is not None:
+        params = {"commit": commit.sha, "subject": commit.subject[:200], "uncommitted": include_uncommitted and commit.dirty}
+    committed = commit is not None and not include_uncommitted
+    with pack_commit(git_dir(folder), f"{commit.sha}:{commit.folder}") if committed else pack_source(folder) as archive:
+        what = f"{commit.sha[:7]} ({commit.subject[:60]})" if committed else str(directory)
+        click.echo(f"-----> Uploading {what} to {name}")
+        result = api.job("POST", f"/apps/{name}/builds", content=archive, params=params,
                          headers={"Content-Type": "application/gzip"})
     click.echo(f"-----> Released v{result['release']}: {result['web_url']} (slug {result['slug'][:12]})")
 
@@ -292,6 +307,7 @@ def releases_info(version: str | None, app: str | None, as_json: bool) -> None:
     status = f"{data['status']} (current)" if data["current"] else data["status"]
     for label, value in [("By", data["author"]), ("Change", data["description"]), ("When", data["created_at"]),
                          ("Status", status), ("Slug", data["slug"] or "none"),
+                         ("Commit", f"{data['commit']} {data['commit_subject']}" if data.get("commit") else "none"),
                          ("Config vars", ", ".join(data["config_vars"]) or "none")]:
         click.echo(f"{label + ':':<13}{value}")
     if data.get("watch"):
@@ -440,5 +456,7 @@ def main() -> None:
     import seaway.cli.drains  # noqa: F401 - registers the drains:* commands
     import seaway.cli.migrations  # noqa: F401 - registers the migrations:* commands
     import seaway.cli.postgres  # noqa: F401 - registers the addons:* and pg:* commands
+    import seaway.cli.remotes  # noqa: F401 - registers create, git:* commands
+    import seaway.cli.session  # noqa: F401 - registers login, logout, auth:* commands
 
     cli(prog_name="seaway")

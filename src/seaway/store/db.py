@@ -382,6 +382,10 @@ class Store:
         with self.session() as s:
             return s.scalar(select(func.count(ApiToken.id))) > 0  # type: ignore[operator]
 
+    def token_description(self, token_sha256: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(ApiToken.description).where(ApiToken.token_sha256 == token_sha256))
+
     def token_exists(self, token_sha256: str) -> bool:
         with self.session() as s:
             return s.scalar(select(ApiToken.id).where(ApiToken.token_sha256 == token_sha256)) is not None

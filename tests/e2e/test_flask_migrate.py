@@ -50,5 +50,5 @@ def test_flask_migrate_app_deploys_migrates_serves_and_redeploys(daemon: Daemon,
     assert [(d["name"], d["state"], d["release"]) for d in ps] == [("web.1", "up", 3)]
 
     log = daemon.cli("logs", "-n", "500", cwd=source).stdout
-    assert "app[web.1]:" in log and "release[release.1]:" in log and "Release v3 is live" in log
+    assert "app[web.1]:" in log and "app[release.1]:" in log and "Release v3 is live" in log
     assert config["DATABASE_URL"] not in log  # config values never reach the log

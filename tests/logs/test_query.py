@@ -21,10 +21,11 @@ WEB_10 = line("app[web.10]", "GET /ten 200")
 WORKER_1 = line("app[worker.1]", "job done")
 WEBHOOK_1 = line("app[webhook.1]", "hook fired")
 ROUTER = line("router", "at=info method=GET path=/ status=200")
-RELEASE = line("release[release.1]", "Running migrations")
+RELEASE = line("app[release.1]", "Running migrations")  # Heroku's label for the release phase
+OLD_RELEASE = line("release[release.1]", "Running migrations")  # how earlier versions wrote it
 SEAWAY = line("seaway", "Release v3 created")
 SEAWAY_WEB_1 = line("seaway[web.1]", "Error L12 (Local buffer overflow): 5 lines of output dropped")
-ALL = [WEB_1, WEB_2, WEB_10, WORKER_1, WEBHOOK_1, ROUTER, RELEASE, SEAWAY, SEAWAY_WEB_1]
+ALL = [WEB_1, WEB_2, WEB_10, WORKER_1, WEBHOOK_1, ROUTER, RELEASE, OLD_RELEASE, SEAWAY, SEAWAY_WEB_1]
 
 
 def matching(query: LogQuery) -> list[str]:
@@ -38,9 +39,9 @@ def test_empty_query_matches_everything():
 # -- source -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("source, expected", [
-    ("app", [WEB_1, WEB_2, WEB_10, WORKER_1, WEBHOOK_1]),
+    ("app", [WEB_1, WEB_2, WEB_10, WORKER_1, WEBHOOK_1, RELEASE]),
     ("router", [ROUTER]),
-    ("release", [RELEASE]),
+    ("release", [RELEASE, OLD_RELEASE]),
     ("seaway", [SEAWAY, SEAWAY_WEB_1]),
 ])
 def test_source(source: str, expected: list[str]):
@@ -67,7 +68,7 @@ def test_dyno_name_matches_that_dyno_only():
 def test_dyno_type_matches_every_dyno_of_the_type():
     assert matching(LogQuery(dyno="web")) == [WEB_1, WEB_2, WEB_10, SEAWAY_WEB_1]
     assert matching(LogQuery(dyno="worker")) == [WORKER_1]
-    assert matching(LogQuery(dyno="release")) == [RELEASE]
+    assert matching(LogQuery(dyno="release")) == [RELEASE, OLD_RELEASE]
     assert matching(LogQuery(dyno="we")) == []  # a type is matched whole, not as a prefix
 
 

@@ -166,10 +166,12 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/addons", dependencies=auth, **JOB)
     def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
-        if body.service not in ("postgresql", "heroku-postgresql", "postgres"):
-            raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql.")
+        service, _, plan = body.service.partition(":")
+        if service not in ("postgresql", "heroku-postgresql", "postgres") or len(plan) > 50:
+            raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql "
+                                     "(also as heroku-postgresql[:PLAN]).")
         author = author_of(request.headers)
-        return job(app, lambda emit: platform.pg.create(app, body.attach_as, emit, author))
+        return job(app, lambda emit: platform.pg.create(app, body.attach_as, emit, author, plan))
 
     add_postgres_routes(api, platform, auth, job)
     add_git_routes(api, platform, auth, job)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -128,10 +129,12 @@ def apps_destroy(app: str | None, confirm: str | None) -> None:
 @app_option
 @click.option("--as", "attach_as", help="Attach as NAME_URL (the first database is DATABASE_URL).")
 def addons_create(service: str, app: str | None, attach_as: str | None) -> None:
-    """Attach an add-on (postgresql) to an app."""
+    """Attach an add-on to an app: postgresql, or Heroku's name heroku-postgresql[:PLAN]."""
     name = resolve_app(app)
     result = client().job("POST", f"/apps/{name}/addons", json={"service": service, "attach_as": attach_as})
     click.echo(f"Created {result['name']} as {result['config_var']} on {name} (release v{result['release']})")
+    if result.get("plan"):
+        click.echo(f"Plan {result['plan']} recorded; Seaway enforces no plan's limits (the database has the host's).")
 
 
 @cli.command("config")
@@ -279,9 +282,10 @@ def deploy(directory: Path, app: str | None, include_uncommitted: bool) -> None:
 @cli.command("releases")
 @app_option
 @json_option
-def releases(app: str | None, as_json: bool) -> None:
+@click.option("-n", "--num", type=click.IntRange(min=1), help="Only the newest N releases.")
+def releases(app: str | None, as_json: bool, num: int | None) -> None:
     """List releases, newest first."""
-    data = client().request("GET", f"/apps/{resolve_app(app)}/releases")
+    data = client().request("GET", f"/apps/{resolve_app(app)}/releases")[:num]
     if as_json:
         return print_json(data)
     click.echo(f"=== {resolve_app(app)} Releases")
@@ -380,6 +384,9 @@ def ps_restart(target: str | None, app: str | None) -> None:
     client().job("POST", f"/apps/{name}/dynos/restart", json={"target": target})
 
 
+cli.add_command(ps_restart, "restart")
+
+
 @cli.command("ps:stop")
 @click.argument("dyno")
 @app_option
@@ -412,10 +419,26 @@ def logs(app: str | None, num: int, tail: bool, source: str | None, dyno: str | 
 
 
 @cli.command("open")
+@click.argument("path", default="")
 @app_option
-def open_app(app: str | None) -> None:
-    """Print the app's URL."""
-    click.echo(client().request("GET", f"/apps/{resolve_app(app)}")["web_url"])
+def open_app(path: str, app: str | None) -> None:
+    """Open the app (or PATH of it) in a browser where there is one; print its URL."""
+    url = client().request("GET", f"/apps/{resolve_app(app)}")["web_url"].rstrip("/") + "/" + path.lstrip("/")
+    click.echo(url)
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin":
+        import webbrowser  # only with a screen: without one, webbrowser would start a text browser here
+
+        webbrowser.open(url)
+
+
+@cli.command("buildpacks")
+@app_option
+def buildpacks(app: str | None) -> None:
+    """Say what builds the app (Seaway's own Python build; buildpack URLs are not used)."""
+    name = resolve_app(app)
+    client().request("GET", f"/apps/{name}")  # a clear error for an app that does not exist
+    click.echo(f"=== {name} Buildpack\nSeaway's Python build (what heroku/python does: .python-version, "
+               "pip/uv/Poetry/Pipenv, collectstatic, bin/pre_compile and bin/post_compile)")
 
 
 @cli.command("run", context_settings={"ignore_unknown_options": True})

@@ -13,7 +13,7 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class LogQuery:
-    source: str | None = None  # app / router / release / seaway
+    source: str | None = None  # app / router / release (the release phase, app[release.N]) / seaway
     dyno: str | None = None  # web.1 (that dyno) or web (every dyno of the type)
     grep: str | None = None  # plain text the line must contain
     since: str | None = None  # a line's timestamp: only lines stamped then or later
@@ -32,7 +32,10 @@ class LogQuery:
             return True
         origin = line.partition(" ")[2].partition(": ")[0]
         source, _, dyno = origin.partition("[")
-        if self.source and source != self.source:
+        if self.source == "release":  # the release phase's output: app[release.N] (release[...] before)
+            if not dyno.startswith("release."):
+                return False
+        elif self.source and source != self.source:
             return False
         if self.dyno:
             dyno = dyno.rstrip("]")

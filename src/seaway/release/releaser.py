@@ -230,7 +230,7 @@ class Releaser:
         last: deque[str] = deque(maxlen=RECENT_LINES)
 
         def log_and_emit(line: str) -> None:
-            self.logs.append(app.name, "release[release.1]", line)
+            self.logs.append(app.name, "app[release.1]", line)  # as Heroku labels the release phase
             last.append(line)
             emit("       " + line)
 

@@ -45,7 +45,9 @@ class PostgresAddon:
         self.store, self.releaser, self.logs, self.server, self.storage = store, releaser, logs, server, storage
 
     # -- attach and detach ---------------------------------------------------------
-    def create(self, name: str, attach_as: str | None, emit: Emit, author: str) -> dict[str, Any]:
+    def create(self, name: str, attach_as: str | None, emit: Emit, author: str, plan: str = "") -> dict[str, Any]:
+        """A database of its own for the app, attached as DATABASE_URL (or `attach_as`). `plan` (Heroku's
+        `mini`, `standard-0`, ...) is recorded and shown; Seaway enforces no plan's limits."""
         app = self.store.app(name)
         taken = {addon.config_var for addon in self.store.addons(app)}
         config_var = self._config_var(app, attach_as, taken)
@@ -53,10 +55,11 @@ class PostgresAddon:
         db = create_database(server.conninfo(), server.host_for_apps, server.port)
         addon_name = f"postgresql-{db.database[1:]}"
         self.store.add_addon(app, addon_name, "postgresql", config_var,
-                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port})
+                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port,
+                              "plan": plan})
         release = self.releaser.create(app, None, f"Attach {addon_name} as {config_var}", emit, author,
                                        changes={config_var: db.url})
-        return {"name": addon_name, "config_var": config_var, "release": release.version}
+        return {"name": addon_name, "config_var": config_var, "release": release.version, "plan": plan}
 
     def _config_var(self, app: App, attach_as: str | None, taken: set[str]) -> str:
         if attach_as is None:
@@ -91,7 +94,7 @@ class PostgresAddon:
         addon = self.store.addon(app, addon_name)
         return {"name": addon.name, "service": addon.service, "config_var": addon.config_var,
                 "database": addon.details["database"], "role": addon.details["role"],
-                "created_at": addon.created_at.isoformat()}
+                "plan": addon.details.get("plan", ""), "created_at": addon.created_at.isoformat()}
 
     def _database(self, app: App, addon_name: str | None) -> Addon:
         addons = [a for a in self.store.addons(app) if a.service == "postgresql"]

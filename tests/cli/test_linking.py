@@ -117,7 +117,7 @@ def test_nothing_linked_is_a_clear_usage_error(plain: Path, repo: Path):
             resolve_app(None, folder)
         message = caught.value.message
         assert message.startswith("No app specified. Use -a APP")
-        assert "seaway apps:create NAME" in message
+        assert "seaway git:remote -a APP" in message
 
 
 def test_linked_app_is_none_when_nothing_is_linked(plain: Path):
@@ -154,3 +154,18 @@ def test_link_outside_git_writes_the_link_file(plain: Path):
     link_directory(plain, "other")
     assert resolve_app(None, plain) == "other"
 
+
+
+def test_the_seaway_remote_names_the_app_and_several_remotes_need_a_choice(tmp_path: Path):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "remote", "add", "staging", "http://127.0.0.1:5050/git/my-stg.git"], cwd=tmp_path, check=True)
+    assert resolve_app(None, tmp_path) == "my-stg"  # the only Seaway remote
+    subprocess.run(["git", "remote", "add", "prod", "http://127.0.0.1:5050/git/my-prod.git"], cwd=tmp_path, check=True)
+    with pytest.raises(click.UsageError, match="several Seaway remotes"):
+        resolve_app(None, tmp_path)
+    subprocess.run(["git", "remote", "add", "seaway", "http://127.0.0.1:5050/git/my-prod.git"], cwd=tmp_path, check=True)
+    assert resolve_app(None, tmp_path) == "my-prod"  # `seaway` wins
+    subprocess.run(["git", "remote", "add", "github", "https://github.com/me/app.git"], cwd=tmp_path, check=True)
+    assert resolve_app(None, tmp_path) == "my-prod"  # other remotes are not apps

@@ -166,3 +166,36 @@ def test_login_stores_the_token_and_git_pushes_with_it(daemon: Daemon, workdir: 
     assert daemon.get(app_name).text.strip() == "basic VERSION=1"
     daemon.cli("logout", env=outside)
     assert daemon.cli("auth:token", env=outside, check=False).returncode != 0
+
+
+def test_force_push_of_an_older_commit_shallow_clones_and_concurrent_pushes(daemon: Daemon, workdir: Path,
+                                                                           app_name: str) -> None:
+    source = repository_of("wsgi_basic", workdir)
+    daemon.api("POST", "/apps", json={"name": app_name})
+    git("remote", "add", "seaway", remote_with_token(daemon, app_name), cwd=source)
+    first = git("rev-parse", "HEAD", cwd=source).stdout.strip()
+    commit_version(source, 2, "Two")
+    git("push", "seaway", "main", cwd=source)
+    git("push", "-f", "seaway", f"{first}:refs/heads/main", cwd=source)
+    assert daemon.get(app_name).text.strip() == "basic VERSION=1"
+
+    shallow = workdir / "shallow"
+    git("clone", "-q", "--depth", "1", f"file://{source}", str(shallow), cwd=workdir)
+    git("remote", "add", "seaway", remote_with_token(daemon, app_name), cwd=shallow)
+    commit_version(shallow, 3, "Three, from a shallow clone")
+    git("push", "-f", "seaway", "main", cwd=shallow)
+    assert daemon.get(app_name).text.strip() == "basic VERSION=3"
+
+    commit_version(source, 3, "Three")
+    commit_version(source, 4, "Four")
+    pushes = [subprocess.Popen(["git", "push", "-f", "seaway", "main"], cwd=folder, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={"GIT_TERMINAL_PROMPT": "0", "PATH": "/usr/bin:/bin"})
+              for folder in (source, shallow)]
+    errors = [push.communicate(timeout=600)[1] for push in pushes]
+    assert 0 in [push.returncode for push in pushes]
+    for push, error in zip(pushes, errors, strict=True):
+        if push.returncode != 0:  # one after the other: a push that found the branch moved is refused, not mixed in
+            assert "fetch first" in error, error
+    served = daemon.get(app_name).text.strip()
+    head = git("ls-remote", "seaway", "refs/heads/main", cwd=source).stdout.split()[0]
+    assert served == f"basic VERSION={4 if head == git('rev-parse', 'HEAD', cwd=source).stdout.strip() else 3}"

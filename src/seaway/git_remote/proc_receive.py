@@ -2,8 +2,8 @@
 
 receive-pack hands it the pushed refs (pkt-lines on stdin) once the objects are stored; for main or
 master it asks the daemon's API to deploy the pushed commit, its output going to stderr (the pusher
-sees `remote: ` lines), and moves the ref only when the deploy succeeded. Its answers (stdout) become
-git's `ok` or `! [remote rejected] main -> main (build failed)`.
+sees `remote: ` lines), and lets the ref move only when the deploy succeeded. Its answers (stdout) become
+git's `ok` (receive-pack then moves the ref) or `! [remote rejected] main -> main (build failed)`.
 """
 
 from __future__ import annotations
@@ -71,6 +71,24 @@ def _ref_value(ref: str) -> str:
     return found.stdout.strip() or ZERO
 
 
+HOLD = """
+import subprocess, sys, time
+for _ in range(300):
+    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", sys.argv[1]], capture_output=True, text=True)
+    if (found.stdout.strip() or "0" * 40) != sys.argv[3]:
+        break
+    time.sleep(0.1)
+"""
+
+
+def hold_until_moved(lock_fd: int, ref: str, new: str) -> None:
+    """Keep the push lock (a child inherits it) until receive-pack has moved `ref` (to `new`) after we
+    exit, or 30 s: the next push of the app then sees the ref this deploy made."""
+    old = _ref_value(ref)
+    subprocess.Popen([sys.executable, "-c", HOLD, ref, new, old], pass_fds=[lock_fd], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def receive(app: str, old: str, new: str, ref: str) -> str:
     """Deploy one pushed ref; the answer for receive-pack (`ok REF` or `ng REF REASON`)."""
     branch = ref.removeprefix("refs/heads/")
@@ -86,9 +104,11 @@ def receive(app: str, old: str, new: str, ref: str) -> str:
         why_not = deploy(app, new)
         if why_not:
             return f"ng {ref} {why_not}"
-        subprocess.run(["git", "update-ref", ref, new, old], check=True)
         subprocess.run(["git", "symbolic-ref", "HEAD", ref], check=True)
-    return f"ok {ref}"
+        hold_until_moved(lock.fileno(), ref, new)
+    # receive-pack moves the ref itself (checking it still holds `old`, and the shallow grafts a shallow
+    # clone's push brings: git 2.39 aborts if a proc-receive hook moves such a ref)
+    return f"ok {ref}\noption fall-through"
 
 
 def main() -> None:
@@ -111,7 +131,8 @@ def main() -> None:
             say(f" !     Seaway error while deploying: {error}")
             answers.append(f"ng {ref} Seaway error")
     for answer in answers:
-        write_packet(stdout, answer)
+        for line in answer.split("\n"):
+            write_packet(stdout, line)
     write_packet(stdout, None)
 
 

@@ -90,6 +90,9 @@ def test_request_body_limit_per_app(daemon: Daemon, pair: tuple[str, Path]) -> N
     app, source = pair
     url = f"http://127.0.0.1:{daemon.router_port}/"
     headers = {"Host": f"{app}.localhost"}
+    # both dynos free again (a test before may have left one busy with a slow request), on a loaded machine too
+    wait_for(lambda: all(httpx.post(url, headers=headers, content=b"x", timeout=30).status_code == 200
+                         for _ in range(4)), timeout=120)
     assert httpx.post(url, headers=headers, content=b"x" * (2 << 20), timeout=30).status_code == 200
     daemon.cli("apps:settings", "max_body_size=1", cwd=source)
     try:

@@ -3,6 +3,8 @@
 GET /        -> "formation DYNO=web.N GREETING=..." (which dyno answered, and a config var)
 GET /health  -> status from the HEALTH_STATUS config var (default 200), for app.json health checks
 GET /slow    -> sleeps SLOW_SECONDS (default 2) before answering, for in-flight request tests
+Any body is read to its end first: a sync worker that closes with unread bytes resets the connection, and the
+router then sees an error instead of the answer while it is still sending a large body.
 """
 import os
 import time
@@ -10,6 +12,7 @@ import time
 
 def app(environ, start_response):
     path = environ.get("PATH_INFO", "/")
+    environ["wsgi.input"].read()
     status = "200 OK"
     if path == "/health":
         code = os.environ.get("HEALTH_STATUS", "200")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import grp
 import os
 import pwd
 import re
@@ -206,6 +207,30 @@ def remove_app_user(app: str, granted: list[Path]) -> str | None:
     said = (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
     return (f"The system user {name} (uid {uid}) was left behind: userdel said: {said}. Remove it with "
             f"`userdel {name}` before creating an app named {app} again.")
+
+
+def rename_app_user(old: str, new: str) -> str | None:
+    """Give the app's user (and its group) the new app's name, keeping the uid: its files and the ACL
+    entries on its slugs stay its own. Returns why not when usermod refuses (a process of it still runs)."""
+    if not is_root():
+        return None
+    name = app_user_name(old)
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return None
+    result = subprocess.run(["usermod", "--login", app_user_name(new), "--comment", f"Seaway app {new}", name],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip() or f"exit status {result.returncode}"
+        return (f"Cannot rename the system user {name}: usermod said: {said}. A one-off dyno or a build of {old} "
+                "may still be running: wait for it to end (`seaway ps`), then rename again.")
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return None
+    subprocess.run(["groupmod", "--new-name", app_user_name(new), name], capture_output=True)
+    return None
 
 
 def kill_user_processes(uid: int) -> int:

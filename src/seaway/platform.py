@@ -6,7 +6,9 @@ import re
 import sys
 import threading
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
@@ -27,7 +29,7 @@ from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
 from seaway.git_remote import AppRepos
 from seaway.home import prepare_home
-from seaway.host import app_user, is_root, remove_app_user
+from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.migrations.safety import ReleaseSafety
@@ -79,6 +81,8 @@ class Platform:
             self.sandbox.service_address if self.sandbox else None, settings.dyno_network if self.sandbox else None)
         self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
         self._stopping = threading.Event()
+        self._builds: Counter[str] = Counter()  # builds running, per app
+        self._builds_lock = threading.Lock()
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
                                 LocalStorage(settings.backups_dir))
         self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
@@ -126,10 +130,7 @@ class Platform:
         apps = self.store.apps()
         names = {app.id: app.name for app in apps}
         for drain in self.store.drains():
-            try:
-                self.drains.open(names[drain.app_id], drain.url, drain.token)
-            except DrainError as error:  # a drain stored by an older version that this one refuses
-                self.logs.append(names[drain.app_id], "seaway", f"Error: drain not started: {error}")
+            self._open_drain(names[drain.app_id], drain.url, drain.token)
         self.router.start([AppRoute(app.name) for app in apps])
         threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="backup-scheduler").start()
@@ -138,6 +139,12 @@ class Platform:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def _open_drain(self, name: str, url: str, token: str) -> None:
+        try:
+            self.drains.open(name, url, token)
+        except DrainError as error:  # a drain stored by an older version that this one refuses
+            self.logs.append(name, "seaway", f"Error: drain not started: {error}")
 
     def stop(self) -> None:
         self._stopping.set()
@@ -215,6 +222,50 @@ class Platform:
             print(f"seaway: destroying {name}: {left}", file=sys.stderr, flush=True)
         return {"destroyed": name, "final_backups": finals, "backups_kept_in": str(kept) if kept else None,
                 "warnings": [left] if left else []}
+
+    def rename_app(self, name: str, new: str) -> dict[str, Any]:
+        """Give the app another name: its dynos restart under it, and its router hostname, git repository,
+        logs, backups, build cache and system user follow. The old name is free afterwards."""
+        check_app_name(new)
+        with self.releaser.renaming(name, new):
+            app = self.store.app(name)
+            if new == name:
+                raise StoreError(f"{name} is already called {name}.", 422)
+            if new in {other.name for other in self.store.apps()}:
+                raise StoreError(f"Name {new} is already taken. Choose another app name.", 409)
+            if self._builds[name]:
+                raise StoreError(f"A build of {name} is running: rename it when the build has ended.", 409)
+            if self.dynos.one_offs(name):
+                running = ", ".join(f"{spec.name} (`{spec.command}`)" for spec in self.dynos.one_offs(name))
+                raise StoreError(f"One-off dynos of {name} are running: {running}. Rename it when they have ended.", 409)
+            self.dynos.stop_app(name)
+            self.router.update(remove=name)
+            self.drains.close(name)
+            refused = rename_app_user(name, new)
+            if not refused:
+                try:
+                    app = self._rename_records(app, new)
+                except StoreError as error:  # the name was taken meanwhile: nothing but the user moved
+                    rename_app_user(new, name)
+                    refused = str(error)
+            for drain in self.store.drains(app):
+                self._open_drain(app.name, drain.url, drain.token)
+            self.releaser.bring_back(app)
+        if refused:
+            raise StoreError(refused, 409)
+        return self.app_info(new)
+
+    def _rename_records(self, app: App, new: str) -> App:
+        old, app = app.name, self.store.rename_app(app, new)
+        self.logs.rename(old, new)
+        self.pg.rename_app(old, new)
+        self.git.rename(old, new)
+        cache = self.settings.cache_dir / "apps"
+        remove_tree(cache / new)
+        if (cache / old).is_dir():
+            (cache / old).rename(cache / new)
+        self.logs.append(new, "seaway", f"Renamed from {old} to {new}")
+        return app
 
     # -- log drains ----------------------------------------------------------------
     def drain_list(self, name: str) -> list[dict[str, Any]]:
@@ -364,7 +415,8 @@ class Platform:
         previous = self.store.last_slug(app)
         request = BuildRequest(name, run_as, cache, self.store.config(app), previous.python_version if previous else None)
         try:
-            built = self.builder.build(source, record, request)
+            with self._building(name):
+                built = self.builder.build(source, record, request)
         except BuildError as error:
             record(f" !     Build failed: {error}")
             self.store.finish_build(build.id, "failed", "\n".join(output), None)
@@ -379,6 +431,17 @@ class Platform:
         release = self.releaser.create(app, slug, description, emit, author, commit=commit)
         return {"build": build.id, "release": release.version, "slug": slug.digest,
                 "web_url": self.web_url(name)}
+
+    @contextmanager
+    def _building(self, name: str) -> Iterator[None]:
+        """Count the app's running builds (a rename waits for none)."""
+        with self._builds_lock:
+            self._builds[name] += 1
+        try:
+            yield
+        finally:
+            with self._builds_lock:
+                self._builds[name] -= 1
 
     def deploy_commit(self, name: str, sha: str, emit: Emit, author: str = "admin") -> dict[str, Any]:
         """Build and release commit `sha` of the app's git repository (what `git push` sent)."""

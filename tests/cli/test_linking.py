@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from seaway.cli.linking import LINK_FILE, link_directory, linked_app, resolve_app
+from seaway.cli.linking import LINK_FILE, follow_rename, link_directory, linked_app, resolve_app
 
 
 @pytest.fixture(autouse=True)
@@ -169,3 +169,23 @@ def test_the_seaway_remote_names_the_app_and_several_remotes_need_a_choice(tmp_p
     assert resolve_app(None, tmp_path) == "my-prod"  # `seaway` wins
     subprocess.run(["git", "remote", "add", "github", "https://github.com/me/app.git"], cwd=tmp_path, check=True)
     assert resolve_app(None, tmp_path) == "my-prod"  # other remotes are not apps
+
+
+def test_a_rename_moves_the_remotes_and_the_link_of_that_app_only(repo: Path):
+    git("remote", "add", "staging", "http://seaway:tok@127.0.0.1:5050/git/my-stg.git", cwd=repo)
+    git("remote", "add", "prod", "http://127.0.0.1:5050/git/my-prod.git", cwd=repo)
+    git("config", "seaway.app", "my-stg", cwd=repo)
+    assert follow_rename(repo, "my-stg", "my-staging") == ["Git remote staging updated",
+                                                          "Link updated (git config seaway.app)"]
+    assert git("remote", "get-url", "staging", cwd=repo) == "http://seaway:tok@127.0.0.1:5050/git/my-staging.git"
+    assert git("remote", "get-url", "prod", cwd=repo) == "http://127.0.0.1:5050/git/my-prod.git"
+    assert follow_rename(repo, "my-stg", "again") == []
+
+
+def test_a_rename_rewrites_the_link_file_that_names_the_app(plain: Path):
+    (plain / LINK_FILE).write_text("old-name\n")
+    inner = plain / "src"
+    inner.mkdir()
+    assert follow_rename(inner, "old-name", "new-name") == [f"Link updated ({plain / LINK_FILE})"]
+    assert resolve_app(None, inner) == "new-name"
+    assert follow_rename(inner, "other", "x") == []

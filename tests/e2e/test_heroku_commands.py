@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from tests.e2e.daemon import Daemon
-from tests.e2e.test_git_push import cli_git, repository_of
+from tests.e2e.test_git_push import cli_git, commit_version, repository_of
 
 
 def test_a_guide_replayed_with_seaway_for_heroku(daemon: Daemon, workdir: Path, app_name: str) -> None:
@@ -38,6 +38,33 @@ def test_a_guide_replayed_with_seaway_for_heroku(daemon: Daemon, workdir: Path, 
     assert "To proceed, type" in restored.stdout
     refused = confirmed_at_a_prompt(daemon, ["pg:backups:restore", "-a", app_name], typed="nope", cwd=source)
     assert refused.returncode != 0 and "--confirm" in refused.stdout
+
+    renamed_app_follows_its_new_name(daemon, source, app_name, f"{app_name}-new")
+
+
+def renamed_app_follows_its_new_name(daemon: Daemon, source: Path, old: str, new: str) -> None:
+    """apps:rename: router, git remote, logs, backups and data go with the app; the old name is free."""
+    renamed = daemon.cli("apps:rename", new, cwd=source)
+    assert f"Renaming {old} to {new}... done" in renamed.stdout and "Git remote seaway updated" in renamed.stdout
+    assert cli_git(daemon, "remote", "get-url", "seaway", cwd=source).stdout.strip() == f"{daemon.api_url}/git/{new}.git"
+    assert daemon.get(new).json()["version"] == "1"
+    assert daemon.get(old).status_code == 404
+    assert daemon.api("GET", f"/apps/{old}").status_code == 404
+    assert daemon.cli("ps", "-a", old, check=False).returncode != 0
+    logs = daemon.cli("logs", "-n", "500", cwd=source).stdout
+    assert "app[release.1]:" in logs and f"Renamed from {old} to {new}" in logs
+    backups = json.loads(daemon.cli("pg:backups", "--json", cwd=source).stdout)
+    assert backups and all(f"/{new}/" in backup["location"] for backup in backups if backup["location"])
+    restored = daemon.cli("pg:backups:restore", "--confirm", new, cwd=source)  # the file moved with the app
+    assert restored.returncode == 0, restored.stderr
+
+    commit_version(source, 2, "After the rename")
+    cli_git(daemon, "push", "seaway", "main", cwd=source)  # through the updated remote
+    assert daemon.get(new).json()["version"] == "2"
+    assert cli_git(daemon, "ls-remote", "seaway", "refs/heads/main", cwd=source).stdout.split()[0] == \
+        cli_git(daemon, "rev-parse", "HEAD", cwd=source).stdout.strip()
+    daemon.cli("apps:create", old, cwd=source.parent)  # the old name is free again, and a fresh app
+    assert daemon.api("GET", f"/apps/{old}").json()["release"] is None
 
 
 def confirmed_at_a_prompt(daemon: Daemon, args: list[str], typed: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -98,6 +98,18 @@ def test_remove(logs: LogStore):
     logs.remove("my-app")  # removing twice is fine
 
 
+def test_rename_carries_the_log_on_under_the_new_name(logs: LogStore):
+    earlier = LogStore(logs.folder)  # a late line of a destroyed app of that name, say
+    earlier.append("stale", "seaway", "left by an earlier app of that name")
+    earlier.close()
+    logs.append("before", "seaway", "one")
+    logs.rename("before", "stale")
+    logs.append("stale", "seaway", "two")
+    assert [parse(line)[2] for line in logs.tail("stale", 10)] == ["one", "two"]
+    assert logs.tail("before", 10) == []
+    logs.rename("nothing-yet", "other")  # an app that never logged
+
+
 # -- follow ------------------------------------------------------------------------------------
 
 

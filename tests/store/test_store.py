@@ -83,6 +83,22 @@ def test_create_list_and_destroy_apps(store: Store):
     assert [a.name for a in store.apps()] == ["alpha"]
 
 
+def test_rename_keeps_the_apps_rows_and_frees_the_old_name(store: Store):
+    app = store.create_app("before")
+    store.change_config(app, {"A": "1"})
+    store.create_release(app, None, {"A": "1"}, "Set A")
+    store.create_app("taken")
+    with pytest.raises(StoreError, match="Name taken is already taken") as refused:
+        store.rename_app(app, "taken")
+    assert refused.value.status == 409
+    renamed = store.rename_app(app, "after")
+    assert (renamed.id, renamed.name) == (app.id, "after")
+    assert store.config(store.app("after")) == {"A": "1"} and len(store.releases(renamed)) == 1
+    with pytest.raises(StoreError, match="Couldn't find that app"):
+        store.app("before")
+    assert store.create_app("before").id != app.id
+
+
 def test_duplicate_name_is_409(store: Store):
     store.create_app("my-app")
     with pytest.raises(StoreError) as info:

@@ -31,6 +31,10 @@ class AppCreate(BaseModel):
     name: str
 
 
+class AppUpdate(BaseModel):
+    name: str = Field(description="A new name: the app's dynos restart under it, and the old name is free afterwards.")
+
+
 class AddonCreate(BaseModel):
     service: str
     attach_as: str | None = None
@@ -115,6 +119,10 @@ def create_api(platform: Platform) -> FastAPI:
     @api.get("/apps/{app}", dependencies=auth)
     def app_info(app: str) -> dict[str, Any]:
         return platform.app_info(app)
+
+    @api.patch("/apps/{app}", dependencies=auth)
+    def rename_app(app: str, body: AppUpdate) -> dict[str, Any]:
+        return platform.rename_app(app, body.name)
 
     @api.delete("/apps/{app}", dependencies=auth)
     def destroy_app(app: str) -> dict[str, Any]:

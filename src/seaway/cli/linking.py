@@ -87,6 +87,24 @@ def link_directory(directory: Path, app: str) -> str:
     return LINK_FILE
 
 
+def follow_rename(directory: Path, old: str, new: str) -> list[str]:
+    """Point this directory's git remotes and link from a renamed app to its new name; one line per change."""
+    changed = []
+    for remote, app in seaway_remotes(directory).items():
+        url = _git("remote", "get-url", remote, cwd=directory)
+        if app == old and url:
+            _git("remote", "set-url", remote, url.replace(f"/git/{old}.git", f"/git/{new}.git"), cwd=directory)
+            changed.append(f"Git remote {remote} updated")
+    if _git("config", "--get", "seaway.app", cwd=directory) == old:
+        _git("config", "seaway.app", new, cwd=directory)
+        changed.append("Link updated (git config seaway.app)")
+    link = next((folder / LINK_FILE for folder in [directory, *directory.parents] if (folder / LINK_FILE).is_file()), None)
+    if link and link.read_text().strip() == old:
+        link.write_text(new + "\n")
+        changed.append(f"Link updated ({link})")
+    return changed
+
+
 def resolve_app(option: str | None, directory: Path | None = None) -> str:
     here = directory or Path.cwd()
     context = click.get_current_context(silent=True)

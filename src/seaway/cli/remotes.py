@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import click
 
 from seaway.cli.client import api_location, author
-from seaway.cli.linking import DEFAULT_REMOTE, in_work_tree, link_directory
-from seaway.cli.main import cli, client, json_option, print_json
+from seaway.cli.linking import DEFAULT_REMOTE, follow_rename, in_work_tree, link_directory, resolve_app
+from seaway.cli.main import app_option, cli, client, json_option, print_json
 from seaway.settings import Settings
 
 ADJECTIVES = ("amber", "brave", "calm", "dusty", "eager", "fancy", "gentle", "hidden", "icy", "jolly", "keen",
@@ -83,6 +83,23 @@ def create(name: str | None, remote: str, buildpack: str | None, as_json: bool) 
 
 
 cli.add_command(create, "apps:create")
+
+
+@cli.command("apps:rename")
+@click.argument("newname")
+@app_option
+@json_option
+def apps_rename(newname: str, app: str | None, as_json: bool) -> None:
+    """Rename an app: its URL, this repository's git remote and the link follow (its dynos restart)."""
+    name = resolve_app(app)
+    info = client().request("PATCH", f"/apps/{name}", json={"name": newname})
+    changed = follow_rename(Path.cwd(), name, newname)
+    if as_json:
+        return print_json(info)
+    click.echo(f"Renaming {name} to {newname}... done\n{info['web_url']} | {git_url(newname)}")
+    for line in changed:
+        click.echo(line)
+    click.echo(" !    Don't forget to update git remotes for all other local checkouts of the app.", err=True)
 
 
 @cli.command("git:remote")

@@ -71,6 +71,7 @@ class DynoManager:
         self.on_change = on_change or (lambda _app: None)  # the app's set of up web dynos changed
         self._running: dict[str, list[Slot]] = {}
         self._standby: dict[str, list[Slot]] = {}  # a replaced set kept running, out of rotation, to switch back to
+        self._one_offs: dict[str, list[Dyno]] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = threading.Event()
@@ -93,6 +94,17 @@ class DynoManager:
                                   on_notice=lambda line: self._log(spec, line))
         holder.append(dyno)
         return dyno
+
+    def _launch_one_off(self, spec: DynoSpec, output: Output | None = None, logged: bool = True) -> Dyno:
+        dyno = self._launch(spec, output, logged)
+        with self._lock:
+            self._one_offs[spec.app] = [d for d in self._one_offs.get(spec.app, []) if d.exit_code() is None] + [dyno]
+        return dyno
+
+    def one_offs(self, app: str) -> list[DynoSpec]:
+        """The app's one-off dynos still running (`run`, the release phase, the platform's probes)."""
+        with self._lock:
+            return [dyno.spec for dyno in self._one_offs.get(app, []) if dyno.exit_code() is None]
 
     def start_formation(self, specs: list[DynoSpec]) -> list[Slot]:
         """Start every dyno and wait until all are up (web: bound and healthy; others: still running)."""
@@ -126,7 +138,7 @@ class DynoManager:
                     logged: bool = True) -> int | None:
         """Run a one-off dyno to completion; its exit status, or None if it was stopped at `timeout`.
         `logged=False` for the platform's own probes: the app's log does not show their start and exit."""
-        dyno = self._launch(spec, LineOutput(on_line), logged)
+        dyno = self._launch_one_off(spec, LineOutput(on_line), logged)
         code = dyno.wait(timeout)
         if code is None:
             self._log(spec, f"Stopping: still running after {timeout:g} seconds")
@@ -138,14 +150,14 @@ class DynoManager:
 
     def start_attached(self, spec: DynoSpec, on_output: Callable[[str], None]) -> Dyno:
         """A one-off on a terminal (spec.tty), for `run` from a terminal; the caller waits for it."""
-        dyno = self._launch(spec, TerminalOutput(on_output))
+        dyno = self._launch_one_off(spec, TerminalOutput(on_output))
         threading.Thread(target=lambda: self._log(spec, f"Process exited with status {dyno.wait()}"),
                          daemon=True).start()
         return dyno
 
     def start_detached(self, spec: DynoSpec) -> Dyno:
         """A one-off whose output goes to the log; nobody waits for it."""
-        dyno = self._launch(spec)
+        dyno = self._launch_one_off(spec)
         threading.Thread(target=lambda: self._log(spec, f"Process exited with status {dyno.wait()}"),
                          daemon=True).start()
         return dyno

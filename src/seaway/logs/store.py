@@ -217,6 +217,18 @@ class LogStore:
                 yield None
                 time.sleep(poll)
 
+    def rename(self, old: str, new: str) -> None:
+        """The app's log goes on under its new name (leftovers of an earlier app of that name are dropped)."""
+        with self._lock:
+            log = self._apps.pop(old, None)
+            if log is not None:
+                with log.lock:
+                    log.close()
+            self._adopt_single_file(old)
+            if self.app_folder(old).exists():
+                shutil.rmtree(self.app_folder(new), ignore_errors=True)
+                self.app_folder(old).rename(self.app_folder(new))
+
     def remove(self, app: str) -> None:
         with self._lock:
             log = self._apps.pop(app, None)

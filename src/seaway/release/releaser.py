@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
 from seaway.build.deps import failure_hints
@@ -74,6 +74,15 @@ class Releaser:
         """The app's lock, for a change: a release still under watch is kept first (its old dynos retired)."""
         with self.app_lock(app):
             self.watcher.end(app)
+            yield
+
+    @contextmanager
+    def renaming(self, old: str, new: str) -> Iterator[None]:
+        """Both names' locks (taken in one order, so two renames cannot wait on each other), for a change."""
+        with ExitStack() as stack:
+            for name in sorted({old, new}):
+                stack.enter_context(self.app_lock(name))
+            self.watcher.end(old)
             yield
 
     # -- what a release runs ------------------------------------------------------
@@ -276,16 +285,19 @@ class Releaser:
     def restore(self, app: App) -> None:
         """Bring back the app's current release after a daemon start (no release phase: it already ran)."""
         with self.changing(app.name):
-            app = self.store.app(app.name)
-            live = self.live(app)
-            new: list[Slot] = []
-            if live:
-                try:
-                    new = self.dynos.start_formation(self.formation_specs(app, *live))
-                except DynoBootError as error:
-                    self.logs.append(app.name, "seaway",
-                                     _with_output(f"Could not bring back v{live[0].version}: {error}", error))
-            self._switch(app.name, new)
+            self.bring_back(self.store.app(app.name))
+
+    def bring_back(self, app: App) -> None:
+        """Start the current release's formation and route to it (the caller holds the app's lock)."""
+        live = self.live(app)
+        new: list[Slot] = []
+        if live:
+            try:
+                new = self.dynos.start_formation(self.formation_specs(app, *live))
+            except DynoBootError as error:
+                self.logs.append(app.name, "seaway",
+                                 _with_output(f"Could not bring back v{live[0].version}: {error}", error))
+        self._switch(app.name, new)
 
     def restart(self, app: App, target: str | None, emit: Emit) -> int:
         """Replace dynos (all, one process type, or one dyno) with fresh ones, without downtime."""

@@ -65,6 +65,11 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def _name_free(s: Session, name: str) -> None:
+    if s.scalar(select(App).where(App.name == name)):
+        raise StoreError(f"Name {name} is already taken. Choose another app name.", 409)
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.engine = _sqlite_engine(path)
@@ -79,8 +84,7 @@ class Store:
     # -- apps ------------------------------------------------------------
     def create_app(self, name: str) -> App:
         with self.session() as s:
-            if s.scalar(select(App).where(App.name == name)):
-                raise StoreError(f"Name {name} is already taken. Choose another app name.", 409)
+            _name_free(s, name)
             app = App(name=name)
             s.add(app)
             s.flush()
@@ -97,6 +101,15 @@ class Store:
     def apps(self) -> list[App]:
         with self.session() as s:
             return list(s.scalars(select(App).order_by(App.name)))
+
+    def rename_app(self, app: App, new: str) -> App:
+        with self.session() as s:
+            _name_free(s, new)
+            found = s.get(App, app.id)
+            if found is None:
+                raise StoreError(f"Couldn't find that app: {app.name!r}. Run `seaway apps` to list your apps.", 404)
+            found.name = new
+            return found
 
     def destroy_app(self, name: str) -> None:
         app = self.app(name)

@@ -242,6 +242,13 @@ class PostgresAddon:
         for backup_name in to_prune(completed):
             self.delete_backup(app.name, backup_name)
 
+    def rename_app(self, old: str, new: str) -> None:
+        """An app renamed to `new`: its backup files follow, and so do their recorded locations."""
+        self.storage.rename_app(old, new)
+        for backup in self.store.backups(self.store.app(new)):
+            if backup.location:
+                self.store.update_backup(backup, location=self.storage.location(new, backup.name))
+
     def backups(self, name: str) -> list[dict[str, Any]]:
         return [backup_json(b, self.integrity(name, b)) for b in self.store.backups(self.store.app(name))]
 

@@ -1,4 +1,4 @@
-"""Where backup files live. Local folders now; an S3-compatible store can implement the same four calls."""
+"""Where backup files live. Local folders now; an S3-compatible store can implement the same calls."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ class BackupStorage(Protocol):
 
     def delete(self, app: str, name: str) -> None: ...
 
+    def location(self, app: str, name: str) -> str: ...  # where `keep` put it
+
+    def rename_app(self, old: str, new: str) -> None: ...  # an app's backups follow it to its new name
+
 
 class LocalStorage:
     def __init__(self, root: Path) -> None:
@@ -43,7 +47,10 @@ class LocalStorage:
         with open(written, "rb") as f:
             os.fsync(f.fileno())
         written.replace(final)
-        return str(final)
+        return self.location(app, name)
+
+    def location(self, app: str, name: str) -> str:
+        return str(self._path(app, name))
 
     def open(self, app: str, name: str) -> BinaryIO:
         return open(self._path(app, name), "rb")
@@ -69,6 +76,10 @@ class LocalStorage:
 
     def delete(self, app: str, name: str) -> None:
         self._path(app, name).unlink(missing_ok=True)
+
+    def rename_app(self, old: str, new: str) -> None:
+        if (self.root / old).is_dir():
+            (self.root / old).rename(self.root / new)
 
     def archive_app(self, app: str, stamp: str) -> Path | None:
         """Keep a destroyed app's backups under a name no new app of the same name will reuse."""

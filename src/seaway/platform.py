@@ -235,8 +235,8 @@ class Platform:
                 raise StoreError(f"Name {new} is already taken. Choose another app name.", 409)
             if self._builds[name]:
                 raise StoreError(f"A build of {name} is running: rename it when the build has ended.", 409)
-            if self.dynos.one_offs(name):
-                running = ", ".join(f"{spec.name} (`{spec.command}`)" for spec in self.dynos.one_offs(name))
+            if one_offs := self.dynos.one_offs(name):
+                running = ", ".join(f"{spec.name} (`{spec.command}`)" for spec in one_offs)
                 raise StoreError(f"One-off dynos of {name} are running: {running}. Rename it when they have ended.", 409)
             self.dynos.stop_app(name)
             self.router.update(remove=name)

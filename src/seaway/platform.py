@@ -27,7 +27,7 @@ from seaway.build.source import SourceLimits
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
-from seaway.git_remote import AppRepos
+from seaway.git_remote.repos import AppRepos
 from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogStore

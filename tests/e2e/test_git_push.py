@@ -4,6 +4,8 @@ waiting for its deploy and refused when the deploy fails."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -71,6 +73,28 @@ def test_push_deploys_the_pushed_commit_and_a_failed_release_refuses_the_push(da
     assert "migrating" in refused.stderr, refused.stderr
     listed = git("ls-remote", "seaway", "refs/heads/main", cwd=source)
     assert listed.stdout.split()[:1] == [sha], listed
+    assert daemon.get(app_name).text.strip() == "basic VERSION=2"
+
+
+def test_a_large_push_arrives_whole_and_the_next_one_sends_only_the_change(daemon: Daemon, workdir: Path,
+                                                                          app_name: str) -> None:
+    """Over git's 1 MiB post buffer a push is chunked, and its pack must reach receive-pack whole while
+    the answer already streams; git's own deltas keep the next push to the changed file."""
+    source = repository_of("wsgi_basic", workdir)
+    (source / "data").mkdir()
+    (source / "data" / "blob.bin").write_bytes(os.urandom(4 << 20))
+    (source / ".slugignore").write_text("data/\n")
+    git("add", "-A", cwd=source)
+    git("commit", "-qm", "4 MB of data", cwd=source)
+    daemon.api("POST", "/apps", json={"name": app_name})
+    git("remote", "add", "seaway", remote_with_token(daemon, app_name), cwd=source)
+    first = git("push", "--progress", "seaway", "main", cwd=source)
+    assert "[new branch]" in first.stderr and "MiB" in first.stderr, first.stderr[-2000:]
+    assert daemon.get(app_name).text.strip() == "basic VERSION=1"
+    commit_version(source, 2, "One changed file")
+    second = git("push", "--progress", "seaway", "main", cwd=source)
+    sent = re.findall(r"Writing objects: 100% \(\d+/\d+\), (\d+) bytes", second.stderr)
+    assert sent and int(sent[-1]) < 10_000, second.stderr[-2000:]
     assert daemon.get(app_name).text.strip() == "basic VERSION=2"
 
 

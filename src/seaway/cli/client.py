@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import socket
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -17,21 +14,8 @@ import click
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402 (after the sys.modules entry above)
 
-from seaway.credentials import login_path, read_credentials  # noqa: E402
+from seaway.credentials import api_location, author  # noqa: E402
 from seaway.settings import Settings  # noqa: E402
-
-
-def api_location(settings: Settings) -> tuple[str, str]:
-    """The API's URL and the token to use: SEAWAY_API_URL/SEAWAY_API_TOKEN, else what `seaway login`
-    stored, else the daemon's own credentials file (on its host)."""
-    saved = read_credentials(login_path()) or read_credentials(settings.credentials_path)
-    url = os.environ.get("SEAWAY_API_URL") or saved.get("SEAWAY_API_URL") or settings.api_url
-    return url.rstrip("/"), os.environ.get("SEAWAY_API_TOKEN") or saved.get("SEAWAY_API_TOKEN") or ""
-
-
-def author() -> str:
-    """Who is asking, as releases record it."""
-    return os.environ.get("SEAWAY_AUTHOR") or f"{getpass.getuser()}@{socket.gethostname()}"
 
 
 class ApiClient:

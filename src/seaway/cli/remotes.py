@@ -1,5 +1,5 @@
-"""Git remotes for apps: `create` and `git:remote` add them, `git:clone` clones one, and the credential
-helper (`git:credentials`, set up by `login`, `create` and `git:remote`) gives git the API token."""
+"""Git remotes for apps: `create` and `git:remote` add them (with git's credential helper for the API,
+cli/credential_helper.py), `git:clone` clones one, `apps:rename` makes them follow."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import click
 
-from seaway.cli.client import api_location, author
 from seaway.cli.linking import DEFAULT_REMOTE, follow_rename, in_work_tree, link_directory, resolve_app
 from seaway.cli.main import app_option, cli, client, json_option, print_json
+from seaway.credentials import api_location
 from seaway.settings import Settings
 
 ADJECTIVES = ("amber", "brave", "calm", "dusty", "eager", "fancy", "gentle", "hidden", "icy", "jolly", "keen",
@@ -38,7 +38,7 @@ def _origin(url: str) -> str:
 
 
 def helper_command() -> str:
-    return f"!{shlex.quote(sys.executable)} -m seaway git:credentials"
+    return f"!{shlex.quote(sys.executable)} -m seaway.cli.credential_helper"
 
 
 def use_credential_helper(*where: str, cwd: Path | None = None) -> None:
@@ -130,16 +130,3 @@ def git_clone(app: str | None, remote: str, directory: str | None) -> None:
     if cloned.returncode != 0:
         raise click.ClickException(f"git clone of {app} failed (exit {cloned.returncode}).")
     use_credential_helper(cwd=target)
-
-
-@cli.command("git:credentials", hidden=True)
-@click.argument("operation")
-def git_credentials(operation: str) -> None:
-    """git's credential helper protocol: the API token as the password for Seaway's own git URLs only."""
-    if operation != "get":
-        return
-    asked = dict(line.split("=", 1) for line in sys.stdin.read().splitlines() if "=" in line)
-    url, token = api_location(Settings.from_env())
-    ours = urlsplit(url)
-    if token and asked.get("protocol") == ours.scheme and asked.get("host") == ours.netloc:
-        click.echo(f"username={author()}\npassword={token}")

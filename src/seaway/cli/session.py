@@ -8,10 +8,9 @@ import subprocess
 import click
 import httpx
 
-from seaway.cli.client import api_location
 from seaway.cli.main import cli, client
 from seaway.cli.remotes import _origin, helper_command, use_credential_helper
-from seaway.credentials import login_path, write_credentials
+from seaway.credentials import api_location, login_path, write_credentials
 from seaway.settings import Settings
 
 

@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator, Mapping
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from seaway.git_remote.repos import AppRepos
 
@@ -36,10 +38,22 @@ async def _feed(request: Request, process: asyncio.subprocess.Process) -> None:
         async for chunk in request.stream():
             process.stdin.write(chunk)
             await process.stdin.drain()
-    except (BrokenPipeError, ConnectionResetError):
+    except (BrokenPipeError, ConnectionResetError, ClientDisconnect):
         pass
     finally:
         process.stdin.close()
+
+
+class _AnswerWhileReading(StreamingResponse):
+    """A streamed answer that starts while the request body is still being read (http-backend answers
+    a push at once). Starlette's own listens on the request channel for a disconnect meanwhile, taking
+    the body's chunks: a large push then reached receive-pack cut short ("early EOF")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.stream_response(send)
+        except OSError as error:
+            raise ClientDisconnect() from error
 
 
 def _headers(raw: bytes) -> tuple[int, dict[str, str]]:
@@ -76,8 +90,9 @@ async def serve_git(request: Request, repos: AppRepos, path_info: str, user: str
             while chunk := await process.stdout.read(CHUNK):
                 yield chunk
         finally:
+            if not process.stdout.at_eof():  # the client went away: nobody reads the rest
+                process.kill()
             await feeding
-            if process.returncode is None:
-                await process.wait()
+            await process.wait()
 
-    return StreamingResponse(body(), status_code=status, headers=headers)
+    return _AnswerWhileReading(body(), status_code=status, headers=headers)

@@ -1,4 +1,5 @@
-"""git's proc-receive hook for the app repositories (run by receive-pack, never imported by the daemon).
+"""git's proc-receive hook for the app repositories (run by receive-pack, never imported by the daemon;
+the standard library only, as it starts on every push).
 
 receive-pack hands it the pushed refs (pkt-lines on stdin) once the objects are stored; for main or
 master it asks the daemon's API to deploy the pushed commit, its output going to stderr (the pusher
@@ -9,17 +10,16 @@ git's `ok` (receive-pack then moves the ref) or `! [remote rejected] main -> mai
 from __future__ import annotations
 
 import fcntl
+import http.client
 import json
 import os
 import subprocess
 import sys
 from typing import BinaryIO
-
-import httpx
-
-from seaway.git_remote.repos import DEPLOYED_BRANCHES
+from urllib.parse import urlsplit
 
 ZERO = "0" * 40
+DEPLOYED_BRANCHES = ("refs/heads/main", "refs/heads/master")
 
 
 def read_packet(stream: BinaryIO) -> bytes | None:
@@ -42,27 +42,40 @@ def say(line: str) -> None:
     sys.stderr.flush()
 
 
+def _open_api(url: str) -> http.client.HTTPConnection:
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    return kind(parts.hostname or "127.0.0.1", parts.port, timeout=None)  # a deploy takes what it takes
+
+
 def deploy(app: str, sha: str) -> str | None:
     """Deploy `sha` through the API, streaming its output; None when it succeeded, else why not."""
-    headers = {"Authorization": f"Bearer {os.environ['SEAWAY_API_TOKEN']}",
+    headers = {"Authorization": f"Bearer {os.environ['SEAWAY_API_TOKEN']}", "Content-Type": "application/json",
                "X-Seaway-Author": os.environ.get("SEAWAY_AUTHOR", "git push")}
-    with httpx.Client(base_url=os.environ["SEAWAY_API_URL"], headers=headers, timeout=httpx.Timeout(60, read=None)) as api:
-        with api.stream("POST", f"/apps/{app}/builds/git", json={"commit": sha}) as response:
-            if not response.is_success:
-                response.read()
-                say(f" !     {response.json().get('detail', response.text)}")
-                return "deploy refused"
-            for raw in response.iter_lines():
-                if not raw.strip():
-                    continue
-                event = json.loads(raw)
-                if "line" in event:
-                    say(event["line"])
-                elif "error" in event:
-                    say(f" !     {event['error']}")
-                    return f"{event.get('failed', 'deploy')} failed"
-                else:
-                    return None
+    api = _open_api(os.environ["SEAWAY_API_URL"])
+    try:
+        api.request("POST", f"/apps/{app}/builds/git", body=json.dumps({"commit": sha}), headers=headers)
+        response = api.getresponse()
+        if response.status >= 300:
+            body = response.read().decode(errors="replace")
+            try:
+                say(f" !     {json.loads(body).get('detail', body)}")
+            except ValueError:
+                say(f" !     {body}")
+            return "deploy refused"
+        for raw in response:
+            if not raw.strip():
+                continue
+            event = json.loads(raw)
+            if "line" in event:
+                say(event["line"])
+            elif "error" in event:
+                say(f" !     {event['error']}")
+                return f"{event.get('failed', 'deploy')} failed"
+            else:
+                return None
+    finally:
+        api.close()
     return "the deploy's stream ended early; see `seaway releases`"
 
 

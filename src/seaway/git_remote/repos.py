@@ -12,8 +12,6 @@ from seaway.build.slug import remove_tree
 from seaway.store import StoreError
 from seaway.store.models import Commit
 
-DEPLOYED_BRANCHES = ("refs/heads/main", "refs/heads/master")
-
 
 def _git(*args: str, git_dir: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", f"--git-dir={git_dir}", *args], capture_output=True, text=True, timeout=60)

@@ -22,6 +22,7 @@ def test_prepare_home_gives_each_folder_its_mode(tmp_path: Path):
     assert {name: mode(settings.home / name) for name in sorted(os.listdir(settings.home))} == {
         "backups": PRIVATE, "builds": PASS_THROUGH, "cache": PASS_THROUGH, "logs": PRIVATE, "router": PRIVATE,
         "git": PRIVATE, "pythons": 0o755, "run": PASS_THROUGH, "seaway.db": 0o600, "slugs": PASS_THROUGH,
+        "tls": PRIVATE,
     }  # pythons: readable by builds
     assert mode(settings.home) == PASS_THROUGH
 

@@ -29,6 +29,7 @@ def prepare_home(settings: Settings) -> None:
         settings.logs_dir: PRIVATE,
         settings.backups_dir: PRIVATE,
         settings.git_dir: PRIVATE,
+        settings.tls_dir: PRIVATE,
     }
     for folder, mode in folders.items():
         folder.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.build.slug import remove_tree
 from seaway.build.source import SourceLimits
+from seaway.certs.files import CertificateFiles
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
@@ -74,8 +75,12 @@ class Platform:
                                     SandboxedDynos(self.sandbox) if self.sandbox else None)
         self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
                                  log_rate=settings.log_rate)
+        self.certificates = CertificateFiles(settings.tls_dir)
+        self.certificates.prepare()
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
-                                  keepalive=settings.router_keepalive, workers=settings.router_workers)
+                                  keepalive=settings.router_keepalive, workers=settings.router_workers,
+                                  https_port=settings.router_https_port, certificates=self.certificates,
+                                  trusted_proxies=settings.trusted_proxies)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
             settings.postgres_dir, settings.postgres_port,
             self.sandbox.service_address if self.sandbox else None, settings.dyno_network if self.sandbox else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -51,6 +52,24 @@ def _choice_env(name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _cidrs_env(name: str) -> tuple[str, ...]:
+    """A comma- or space-separated list of networks (10.0.0.0/8, 192.168.1.10), each checked."""
+    raw = os.environ.get(name, "").replace(",", " ").split()
+    try:
+        return tuple(str(ipaddress.ip_network(item, strict=False)) for item in raw)
+    except ValueError as error:
+        raise SystemExit(f"{name}: {error}. Give networks like 10.0.0.0/8 or addresses, separated by commas.") from None
+
+
+def default_https_port(router_port: int) -> int:
+    """443 beside a router on port 80 (a public host); 8443 otherwise."""
+    return 443 if router_port == 80 else 8443
+
+
+LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
+LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory"
+
+
 def default_router_workers() -> int:
     """Half the cores: nginx shares the host with the dynos, and one worker proxies thousands of requests a second."""
     return max(1, (os.cpu_count() or 2) // 2)
@@ -78,6 +97,11 @@ class Settings:
     api_port: int = 5050
     router_host: str = "127.0.0.1"
     router_port: int = 8080
+    router_https_port: int = 8443  # the HTTPS listener (0: none)
+    trusted_proxies: tuple[str, ...] = ()  # networks whose X-Forwarded-For/Proto/Port the router keeps
+    acme_directory: str = LETS_ENCRYPT  # the ACME CA certs:auto asks (LETS_ENCRYPT_STAGING to try things out)
+    acme_email: str = ""  # the ACME account's contact (expiry warnings from the CA)
+    acme_ca_bundle: str = ""  # CA certificates to trust for the ACME directory itself (a private or test CA)
     postgres_port: int = 15432  # outside Linux's ephemeral range; a cluster made earlier keeps its own
     boot_timeout: int = 60
     stop_timeout: int = 30
@@ -106,6 +130,12 @@ class Settings:
             api_port=_int_env("SEAWAY_API_PORT", 5050),
             router_host=os.environ.get("SEAWAY_ROUTER_HOST", "127.0.0.1"),
             router_port=_int_env("SEAWAY_ROUTER_PORT", 8080),
+            router_https_port=_non_negative_env("SEAWAY_ROUTER_HTTPS_PORT",
+                                                default_https_port(_int_env("SEAWAY_ROUTER_PORT", 8080))),
+            trusted_proxies=_cidrs_env("SEAWAY_TRUSTED_PROXIES"),
+            acme_directory=os.environ.get("SEAWAY_ACME_DIRECTORY", "").strip() or LETS_ENCRYPT,
+            acme_email=os.environ.get("SEAWAY_ACME_EMAIL", "").strip(),
+            acme_ca_bundle=os.environ.get("SEAWAY_ACME_CA_BUNDLE", "").strip(),
             postgres_port=_int_env("SEAWAY_POSTGRES_PORT", cluster_port(cls(home=default_home()).postgres_dir) or 15432),
             boot_timeout=_int_env("SEAWAY_BOOT_TIMEOUT", 60),
             stop_timeout=_int_env("SEAWAY_STOP_TIMEOUT", 30),
@@ -167,6 +197,10 @@ class Settings:
     @property
     def backups_dir(self) -> Path:
         return self.home / "backups"
+
+    @property
+    def tls_dir(self) -> Path:  # the local CA, certificates and their keys (0700, keys 0600)
+        return self.home / "tls"
 
     @property
     def git_dir(self) -> Path:  # each app's git repository (APP.git), and the hooks they all run

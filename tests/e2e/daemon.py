@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -48,12 +50,14 @@ class Daemon:
     def __init__(self, home: Path, boot_timeout: int = 6) -> None:
         self.home = home
         self.router_port = free_port()
+        self.https_port = free_port()
         self.api_port = free_port()
         self.env = {
             **os.environ,
             "SEAWAY_HOME": str(home),
             "SEAWAY_API_PORT": str(self.api_port),
             "SEAWAY_ROUTER_PORT": str(self.router_port),
+            "SEAWAY_ROUTER_HTTPS_PORT": str(self.https_port),
             "SEAWAY_POSTGRES_PORT": str(free_port()),
             "SEAWAY_BOOT_TIMEOUT": str(boot_timeout),
             "SEAWAY_STOP_TIMEOUT": "5",
@@ -117,6 +121,28 @@ class Daemon:
     def get(self, app: str, path: str = "/", **kwargs: object) -> httpx.Response:
         headers = {"Host": f"{app}.localhost", **kwargs.pop("headers", {})}  # type: ignore[dict-item]
         return httpx.get(f"http://127.0.0.1:{self.router_port}{path}", headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def ca_file(self) -> Path:
+        """The local CA's certificate, as `seaway certs:ca` prints it, in a file next to the home."""
+        path = self.home.parent / f"{self.home.name}-ca.pem"
+        if not path.exists():
+            path.write_text(self.cli("certs:ca").stdout)
+        return path
+
+    def get_https(self, host: str, path: str = "/", headers: dict[str, str] | None = None,
+                  cafile: Path | None = None) -> http.client.HTTPResponse:
+        """GET https://HOST:HTTPS_PORT/PATH through 127.0.0.1, HOST sent by SNI and in Host, the certificate
+        checked against `cafile` (default: the local CA); the answer's body is read."""
+        context = ssl.create_default_context(cafile=str(cafile or self.ca_file()))
+        raw = socket.create_connection(("127.0.0.1", self.https_port), timeout=30)
+        with context.wrap_socket(raw, server_hostname=host) as tls:
+            lines = [f"GET {path} HTTP/1.1", f"Host: {host}", "Connection: close",
+                     *(f"{name}: {value}" for name, value in (headers or {}).items())]
+            tls.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+            response = http.client.HTTPResponse(tls)
+            response.begin()
+            response.body = response.read()  # type: ignore[attr-defined]
+            return response
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: object) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token if token is not None else self.token}"}

@@ -90,9 +90,9 @@ def test_forwarding_and_request_id_headers(tmp_path: Path, routes):
     config = render_config(routes, tmp_path, LISTEN, None)
     for header, value in [
         ("Host", "$host"),
-        ("X-Forwarded-For", "$proxy_add_x_forwarded_for"),
-        ("X-Forwarded-Proto", "$scheme"),
-        ("X-Forwarded-Port", "$server_port"),
+        ("X-Forwarded-For", "$seaway_forwarded_for"),  # the client's own, unless from a trusted proxy
+        ("X-Forwarded-Proto", "$seaway_forwarded_proto"),
+        ("X-Forwarded-Port", "$seaway_forwarded_port"),
         ("X-Request-ID", "$seaway_request_id"),
     ]:
         assert f"proxy_set_header {header} {value};" in config, header

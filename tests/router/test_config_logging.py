@@ -31,7 +31,7 @@ LOG_TO = "/var/seaway/router/access.log seaway_router buffer=64k flush=500ms"
 ACCESS_LOG = f"access_log {LOG_TO};"
 # What each of logline.FIELDS is in nginx's terms.
 VARIABLES = {"app": "$seaway_app", "code": "$seaway_code", "method": "$request_method", "path": "$request_uri",
-             "host": "$host", "request_id": "$seaway_request_id", "fwd": "$proxy_add_x_forwarded_for",
+             "host": "$host", "request_id": "$seaway_request_id", "fwd": "$seaway_forwarded_for",
              "upstream": "$upstream_addr", "connect": "$upstream_connect_time", "service": "$upstream_response_time",
              "request_time": "$request_time", "status": "$status", "bytes": "$bytes_sent", "protocol": "$scheme",
              "msec": "$msec"}

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import author_of, token_hash, valid_token
+from seaway.api.certs import add_cert_routes
 from seaway.api.git import add_git_routes
 from seaway.api.openapi import ERRORS, JOB, LOG, NDJSON
 from seaway.api.postgres import add_postgres_routes
@@ -183,6 +184,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     add_postgres_routes(api, platform, auth, job)
     add_git_routes(api, platform, auth, job)
+    add_cert_routes(api, platform, auth)
 
     @api.get("/apps/{app}/migrations/status", dependencies=auth)
     def migrations_status(app: str) -> dict[str, Any]:

@@ -476,6 +476,7 @@ def run_detached(app: str | None, command: tuple[str, ...]) -> None:
 
 
 def main() -> None:
+    import seaway.cli.certs  # noqa: F401 - registers the certs:* commands
     import seaway.cli.drains  # noqa: F401 - registers the drains:* commands
     import seaway.cli.migrations  # noqa: F401 - registers the migrations:* commands
     import seaway.cli.postgres  # noqa: F401 - registers the addons:* and pg:* commands

@@ -5,7 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seaway.certs.files import TlsFiles
+
 LOCAL_DOMAIN = "localhost"
+ACME_CHALLENGE = "/.well-known/acme-challenge/"
+# Mozilla's "intermediate" profile (TLS 1.2 and 1.3), its ECDHE suites: no DHE, so no dhparam file to keep.
+CIPHERS = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+           "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+
+
+@dataclass(frozen=True)
+class Https:
+    """The router's HTTPS listener: address, port (for redirects), and the certificate for unknown hosts."""
+
+    listen: str
+    port: int
+    default: TlsFiles
 
 
 @dataclass(frozen=True)
@@ -19,6 +34,10 @@ class AppRoute:
     crashed: bool = False  # no backend because every web dyno crashed (H10), not because there are none (H14)
     standby: list[tuple[str, int]] = field(default_factory=list)  # the previous release's web dynos under a
     # release watch: nginx's backup servers, tried when no new dyno can be reached
+    force_https: bool = False  # plain HTTP requests are redirected (308) to HTTPS
+    hsts: int = 0  # seconds of Strict-Transport-Security on HTTPS answers (0: none)
+    acme: bool = False  # the router answers ACME HTTP-01 challenges for the app's custom domains
+    tls: dict[str, TlsFiles] = field(default_factory=dict)  # hostname -> the certificate it is served with
 
     @property
     def hosts(self) -> list[str]:
@@ -67,8 +86,28 @@ http {{
     # Tab-separated; escape=json escapes any tab inside a value, so fields never run together.
     log_format seaway_router escape=json
         '$seaway_app\t$seaway_code\t$request_method\t$request_uri\t$host\t$seaway_request_id\t'
-        '$proxy_add_x_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
+        '$seaway_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
         '$request_time\t$status\t$bytes_sent\t$scheme\t$msec';
+
+    # X-Forwarded-Proto/Port: kept from a trusted proxy, replaced for everyone else (a client cannot make
+    # itself look like HTTPS). X-Forwarded-For: a trusted proxy's is extended with the proxy's address,
+    # and its last client becomes $remote_addr (the realip module); anyone else's gets the peer's appended.
+{realip}    geo $realip_remote_addr $seaway_trusted {{
+        default 0;
+{trusted}    }}
+    map "$seaway_trusted:$http_x_forwarded_for" $seaway_forwarded_for {{
+        default $proxy_add_x_forwarded_for;  # appended to, as Heroku's router does: the last entry is the peer
+        "1:" $realip_remote_addr;
+        "~^1:." "$http_x_forwarded_for, $realip_remote_addr";
+    }}
+    map "$seaway_trusted:$http_x_forwarded_proto" $seaway_forwarded_proto {{
+        default $scheme;
+        "~^1:(?<proto>https?)$" $proto;
+    }}
+    map "$seaway_trusted:$http_x_forwarded_port" $seaway_forwarded_port {{
+        default $server_port;
+        "~^1:(?<port>[0-9]{{1,5}})$" $port;
+    }}
 
     # The Host header, safe to show in an HTML page (a hostname has no markup characters).
     map $host $seaway_safe_host {{
@@ -80,18 +119,18 @@ http {{
     proxy_set_header Host $host;
     proxy_set_header Upgrade $http_upgrade;
     proxy_set_header Connection $seaway_connection;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-    proxy_set_header X-Forwarded-Proto $scheme;
-    proxy_set_header X-Forwarded-Port $server_port;
+    proxy_set_header X-Forwarded-For $seaway_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $seaway_forwarded_proto;
+    proxy_set_header X-Forwarded-Port $seaway_forwarded_port;
     proxy_set_header X-Request-ID $seaway_request_id;
     proxy_set_header X-Request-Start $seaway_request_start;
     proxy_connect_timeout 5s;
     proxy_send_timeout 30s;
     proxy_next_upstream error;  # another dyno only when one cannot be reached; a slow one is not retried
 
-    server {{
+{tls}    server {{
         listen {listen} default_server;
-        server_name _;
+{https_default}        server_name _;
         set $seaway_app "";  # declares the variables the log format uses; this server logs nothing
         set $seaway_code "";
         location / {{
@@ -101,16 +140,32 @@ http {{
     }}
 """
 
-APP_WITH_DYNOS = """
+TLS = """
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers {ciphers};
+    ssl_prefer_server_ciphers off;
+    ssl_session_cache shared:seaway_tls:10m;  # resumption by session id (TLS 1.2) and stateful tickets (1.3)
+    ssl_session_timeout 1d;
+    ssl_session_tickets off;  # no ticket keys to rotate: forward secrecy, as Mozilla's profile asks
+{resolver}
+"""
+
+UPSTREAM = """
     upstream seaway_app_{key} {{
 {servers}
         keepalive 16;
     }}
+"""
+
+SERVER = """
     server {{
-        listen {listen};
-        server_name {hosts};
+{listen}        server_name {hosts};
 {common}
-        location / {{
+{locations}
+    }}
+"""
+
+PROXIED = """        location / {{
             proxy_read_timeout {read_timeout}s;
             proxy_pass http://seaway_app_{key};
             error_page 504 = @h12;
@@ -126,8 +181,28 @@ APP_WITH_DYNOS = """
             set $seaway_code H10;
             default_type text/html;
             return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>{app} is not answering (H10): its web dynos may have crashed. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\n";
+        }}"""
+
+NO_DYNOS = """        location / {{
+            set $seaway_code H14;
+            default_type text/html;
+            return 503 "<!doctype html><title>No web dynos</title><h1>No web dynos running</h1><p>{app} has no web dynos running (H14). Deploy it with <code>seaway deploy</code>, or check <code>seaway ps -a {app}</code>.</p>\n";
+        }}"""
+
+CRASHED = """        location / {{
+            set $seaway_code H10;
+            default_type text/html;
+            return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>Every web dyno of {app} has crashed (H10); they are restarted with backoff. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\n";
+        }}"""
+
+TO_HTTPS = """        location / {{
+            return 308 https://$host{port}$request_uri;
+        }}"""
+
+CHALLENGES = """        location {prefix} {{
+            root {webroot};  # files the ACME client writes: <token> under .well-known/acme-challenge/
+            default_type text/plain;
         }}
-    }}
 """
 
 APP_COMMON = """\
@@ -140,32 +215,6 @@ APP_COMMON = """\
             default_type text/html;
             return 413 "<!doctype html><title>Request too large</title><h1>Request too large</h1><p>The request body is larger than {app} accepts ({max_body_text}). To change it: <code>seaway apps:settings max_body_size=MEGABYTES -a {app}</code>.</p>\n";
         }}"""
-
-APP_WITHOUT_DYNOS = """
-    server {{
-        listen {listen};
-        server_name {hosts};
-{common}
-        location / {{
-            set $seaway_code H14;
-            default_type text/html;
-            return 503 "<!doctype html><title>No web dynos</title><h1>No web dynos running</h1><p>{app} has no web dynos running (H14). Deploy it with <code>seaway deploy</code>, or check <code>seaway ps -a {app}</code>.</p>\\n";
-        }}
-    }}
-"""
-
-APP_CRASHED = """
-    server {{
-        listen {listen};
-        server_name {hosts};
-{common}
-        location / {{
-            set $seaway_code H10;
-            default_type text/html;
-            return 503 "<!doctype html><title>Application error</title><h1>Application error</h1><p>Every web dyno of {app} has crashed (H10); they are restarted with backoff. See <code>seaway ps -a {app}</code> and <code>seaway logs -a {app}</code>.</p>\\n";
-        }}
-    }}
-"""
 
 
 def _common(route: AppRoute, access_log: str | None) -> str:
@@ -181,24 +230,75 @@ def _servers(route: AppRoute) -> str:
                       *(f"        server {host}:{port} max_fails=0 backup;" for host, port in backup)])
 
 
+def _key(route: AppRoute) -> str:
+    return route.app.replace("-", "_")
+
+
+def _answer(route: AppRoute) -> str:
+    """The app's locations: proxied to its dynos, or the page saying why there are none."""
+    if route.backends or route.standby:
+        return PROXIED.format(read_timeout=route.read_timeout, key=_key(route), app=route.app)
+    return (CRASHED if route.crashed else NO_DYNOS).format(app=route.app)
+
+
+def _tls_lines(listen: str, files: TlsFiles, hsts: int) -> str:
+    lines = [f"        listen {listen} ssl http2;", f"        ssl_certificate {files.cert};",
+             f"        ssl_certificate_key {files.key};"]
+    if files.staple:
+        lines += ["        ssl_stapling on;", "        ssl_stapling_verify on;", f"        ssl_trusted_certificate {files.cert};"]
+    if hsts:
+        lines.append(f'        add_header Strict-Transport-Security "max-age={hsts}" always;')
+    return "".join(line + "\n" for line in lines)
+
+
+def _app_servers(route: AppRoute, listen: str, https: Https | None, access_log: str | None,
+                 webroot: Path | None) -> str:
+    """The app's plain-HTTP server, and one HTTPS server per certificate its hosts are served with."""
+    common, answer = _common(route, access_log), _answer(route)
+    challenges = CHALLENGES.format(prefix=ACME_CHALLENGE, webroot=webroot) if route.acme and webroot else ""
+    plain = answer
+    if route.force_https and https is not None:
+        plain = TO_HTTPS.format(port="" if https.port == 443 else f":{https.port}")
+    parts = [SERVER.format(listen=f"        listen {listen};\n", hosts=" ".join(route.hosts), common=common,
+                           locations=challenges + plain)]
+    if https is None:
+        return "".join(parts)
+    by_files: dict[TlsFiles, list[str]] = {}
+    for host in route.hosts:
+        by_files.setdefault(route.tls.get(host, https.default), []).append(host)
+    for files, hosts in by_files.items():
+        parts.append(SERVER.format(listen=_tls_lines(https.listen, files, route.hsts), hosts=" ".join(hosts),
+                                   common=common, locations=answer))
+    return "".join(parts)
+
+
+def _trusted(proxies: tuple[str, ...]) -> tuple[str, str]:
+    """The realip directives and the geo entries for the trusted proxies."""
+    realip = "".join(f"    set_real_ip_from {cidr};\n" for cidr in proxies)
+    if realip:
+        realip += "    real_ip_header X-Forwarded-For;\n    real_ip_recursive on;\n"
+    return realip, "".join(f"        {cidr} 1;\n" for cidr in proxies)
+
+
 def render_config(routes: list[AppRoute], directory: Path, listen: str, user: str | None, workers: int = 1,
-                  access_log: str | None = None, keepalive: int = 75) -> str:
+                  access_log: str | None = None, keepalive: int = 75, https: Https | None = None,
+                  trusted_proxies: tuple[str, ...] = (), resolver: str = "", webroot: Path | None = None) -> str:
     """The whole nginx.conf; with `access_log` (its arguments: "PATH seaway_router ..."), each app's
-    requests are logged there as records.
+    requests are logged there as records. With `https`, every app is served over TLS too (SNI picks
+    each host's certificate); `webroot`: where ACME challenge answers are, for routes with `acme`.
 
     Client keep-alive is faster, but a graceful reload (each deploy) closes idle connections, and a
     request a client sends at that very moment is lost unless the client retries it (browsers do)."""
+    realip, trusted = _trusted(trusted_proxies)
+    tls = TLS.format(ciphers=CIPHERS, resolver=f"    resolver {resolver};" if resolver else "") if https else ""
+    https_default = _tls_lines(https.listen, https.default, 0).replace(" ssl http2;", " ssl http2 default_server;") \
+        if https else ""
     parts = [HEAD.format(dir=directory, listen=listen, workers=workers, domain=LOCAL_DOMAIN, keepalive=keepalive,
-                         user=f"user {user};" if user else "")]
+                         user=f"user {user};" if user else "", realip=realip, trusted=trusted, tls=tls,
+                         https_default=https_default)]
     for route in sorted(routes, key=lambda r: r.app):
-        hosts, common = " ".join(route.hosts), _common(route, access_log)
         if route.backends or route.standby:
-            servers = _servers(route)
-            parts.append(APP_WITH_DYNOS.format(key=route.app.replace("-", "_"), servers=servers, listen=listen,
-                                               hosts=hosts, read_timeout=route.read_timeout, app=route.app,
-                                               common=common))
-        else:
-            empty = APP_CRASHED if route.crashed else APP_WITHOUT_DYNOS
-            parts.append(empty.format(listen=listen, hosts=hosts, app=route.app, common=common))
+            parts.append(UPSTREAM.format(key=_key(route), servers=_servers(route)))
+        parts.append(_app_servers(route, listen, https, access_log, webroot))
     parts.append("}\n")
     return "".join(parts)

@@ -10,8 +10,10 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
+from seaway.certs.files import CertificateFiles
 from seaway.home import PRIVATE, open_private, private_file
 from seaway.host import (
     RunAs,
@@ -25,7 +27,7 @@ from seaway.host import (
 )
 from seaway.logs import LogStore
 from seaway.router.accesslog import RouterLog
-from seaway.router.config import AppRoute, render_config
+from seaway.router.config import AppRoute, Https, render_config
 
 
 class RouterError(Exception):
@@ -56,11 +58,16 @@ def worker_user() -> RunAs | None:
 
 class NginxRouter:
     def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75,
-                 workers: int = 1) -> None:
+                 workers: int = 1, https_port: int = 0, certificates: CertificateFiles | None = None,
+                 trusted_proxies: tuple[str, ...] = (), webroot: Path | None = None) -> None:
         """With `logs`, every request through the router writes a router line into its app's log.
         `keepalive`: seconds an idle client connection is kept (0: one request per connection).
-        `workers`: nginx worker processes."""
+        `workers`: nginx worker processes. With `https_port` and `certificates`, HTTPS too, each host
+        with the certificate `certificates` gives it. `trusted_proxies`: networks whose X-Forwarded-*
+        headers are kept. `webroot`: where ACME challenge answers are written."""
         self.directory, self.listen, self.keepalive, self.workers = directory, f"{host}:{port}", keepalive, workers
+        self.https_port = https_port if certificates else 0
+        self.certificates, self.trusted_proxies, self.webroot = certificates, trusted_proxies, webroot
         self.access_log = (RouterLog(directory / "access.log", logs, self.dyno_of, reopen=self._reopen_logs)
                            if logs is not None else None)
         self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
@@ -75,10 +82,16 @@ class NginxRouter:
         return [self.binary, "-p", str(self.directory), "-c", str(self.conf), "-e", str(self.directory / "error.log"), *extra]
 
     def _write_config(self) -> None:
-        text = render_config(list(self._routes.values()), self.directory, self.listen,
+        routes, https = list(self._routes.values()), None
+        if self.https_port and self.certificates:
+            https = Https(f"{self.listen.rpartition(':')[0]}:{self.https_port}", self.https_port,
+                          self.certificates.default())
+            routes = [replace(route, tls=self.certificates.for_hosts(route.app, route.hosts)) for route in routes]
+        text = render_config(routes, self.directory, self.listen,
                              f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None,
                              workers=self.workers, access_log=self.access_log.directive() if self.access_log else None,
-                             keepalive=self.keepalive)
+                             keepalive=self.keepalive, https=https, trusted_proxies=self.trusted_proxies,
+                             webroot=self.webroot)
         candidate = self.conf.with_suffix(".new")
         # 0600 from its creation on, before it holds a word.
         with os.fdopen(open_private(candidate, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as f:
@@ -127,7 +140,9 @@ class NginxRouter:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 host, _, port = self.listen.rpartition(":")
-                taken = port_taken("The router", host, int(port), "SEAWAY_ROUTER_PORT")
+                taken = port_taken("The router", host, int(port), "SEAWAY_ROUTER_PORT") or (
+                    port_taken("The router's HTTPS", host, self.https_port, "SEAWAY_ROUTER_HTTPS_PORT")
+                    if self.https_port else None)
                 tail = (self.directory / "error.log").read_text(errors="replace")[-600:]
                 raise RouterError(taken or f"nginx exited with status {self.process.returncode}: {tail}")
             workers = child_pids(self.process.pid)

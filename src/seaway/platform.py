@@ -338,7 +338,9 @@ class Platform:
     SETTING_LIMITS = {"boot_timeout": (1, 3600, "seconds"), "stop_timeout": (1, 3600, "seconds"),
                       "release_timeout": (1, 86400, "seconds"), "router_timeout": (1, 3600, "seconds"),
                       "max_body_size": (0, 10240, "MB (0: no limit)"), "memory": (64, 14336, "MB per dyno"),
-                      "release_watch": (0, 3600, "seconds (0: no watch)")}
+                      "release_watch": (0, 3600, "seconds (0: no watch)"),
+                      "force_https": (0, 1, "(1 or true: redirect HTTP to HTTPS; 0 or false: serve both)"),
+                      "hsts": (0, 63072000, "seconds of Strict-Transport-Security on HTTPS answers (0: none)")}
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
         for key, value in values.items():
@@ -348,7 +350,7 @@ class Platform:
             if value is not None and not low <= value <= high:
                 raise StoreError(f"{key} must be from {low} to {high} {unit}, got {value}.", 422)
         app = self.store.update_settings(self.store.app(name), **values)
-        if {"router_timeout", "max_body_size"} & values.keys():
+        if {"router_timeout", "max_body_size", "force_https", "hsts"} & values.keys():
             self.releaser.route(name)
         if "memory" in values and self.dynos.slots(name):  # a new quota takes new dynos, as Heroku's ps:resize
             self.releaser.restart(app, None, lambda _line: None)
@@ -363,7 +365,8 @@ class Platform:
                 "router_timeout": app.router_timeout or 30,
                 "max_body_size": max_body_mb(app),
                 "memory": app.memory or self.settings.dyno_memory,
-                "release_watch": self.settings.release_watch if app.release_watch is None else app.release_watch}
+                "release_watch": self.settings.release_watch if app.release_watch is None else app.release_watch,
+                "force_https": bool(app.force_https), "hsts": app.hsts or 0}
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:

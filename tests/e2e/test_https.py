@@ -1,9 +1,10 @@
 """HTTPS on the router: the local CA's certificates for APP.localhost (curl --cacert, Python's ssl),
-HTTP/2, forwarding headers over TLS, WebSockets over TLS."""
+HTTP/2, forwarding headers over TLS, WebSockets over TLS, force_https and HSTS, Django's SSL redirect."""
 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import ssl
 import subprocess
@@ -76,3 +77,36 @@ def test_websockets_over_tls(daemon: Daemon, workdir: Path) -> None:
     with connect(f"wss://wss-echo.localhost:{daemon.https_port}/", sock=sock, ssl=context) as ws:
         ws.send("over tls")
         assert ws.recv(timeout=10) == "echo from web.1: over tls"
+
+
+def test_force_https_redirects_plain_http_and_hsts_is_sent_over_https(daemon: Daemon, secure: str) -> None:
+    daemon.cli("apps:settings", "force_https=true", "hsts=31536000", "-a", secure)
+    try:
+        plain = daemon.get(secure, "/headers?x=1&y=2", follow_redirects=False)
+        assert plain.status_code == 308
+        assert plain.headers["location"] == f"https://{secure}.localhost:{daemon.https_port}/headers?x=1&y=2"
+        assert "strict-transport-security" not in plain.headers
+        secured = daemon.get_https(f"{secure}.localhost", "/headers?x=1")
+        assert secured.status == 200 and secured.getheader("Strict-Transport-Security") == "max-age=31536000"
+        shown = daemon.cli("apps:settings", "-a", secure).stdout
+        assert re.search(r"force_https:\s+True", shown) and re.search(r"hsts:\s+31536000", shown)
+    finally:
+        daemon.cli("apps:settings", "force_https=default", "hsts=default", "-a", secure)
+    assert daemon.get(secure, "/").status_code == 200
+    assert daemon.get_https(f"{secure}.localhost", "/").getheader("Strict-Transport-Security") is None
+
+
+def test_djangos_ssl_redirect_works_over_https(daemon: Daemon, workdir: Path, app_name: str) -> None:
+    """Heroku's Django template (SECURE_SSL_REDIRECT, SECURE_PROXY_SSL_HEADER) unchanged."""
+    source = copy_app("django_secure", workdir)
+    daemon.cli("apps:create", app_name, cwd=source)
+    daemon.cli("deploy", cwd=source)
+    # Django redirects to https://HOST/ (port 443); the router points that at its HTTPS port
+    plain = daemon.get(app_name, "/?q=1", headers={"Host": f"{app_name}.localhost:{daemon.router_port}"},
+                       follow_redirects=False)
+    assert plain.status_code == 301
+    assert plain.headers["location"] == f"https://{app_name}.localhost:{daemon.https_port}/?q=1"
+    secured = daemon.get_https(f"{app_name}.localhost", "/")
+    assert secured.status == 200 and secured.body.decode().startswith("secure=True")  # type: ignore[attr-defined]
+    spoofed = daemon.get(app_name, "/", headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
+    assert spoofed.status_code == 301  # a client's own X-Forwarded-Proto is not believed

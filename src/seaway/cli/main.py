@@ -226,6 +226,9 @@ def domains_remove(hostname: str, app: str | None) -> None:
     click.echo(f"Removing {hostname} from {name}... done")
 
 
+SWITCHES = {"true": "1", "on": "1", "yes": "1", "false": "0", "off": "0", "no": "0"}
+
+
 @cli.command("apps:settings")
 @click.argument("pairs", nargs=-1)
 @app_option
@@ -233,14 +236,17 @@ def domains_remove(hostname: str, app: str | None) -> None:
 def apps_settings(pairs: tuple[str, ...], app: str | None, as_json: bool) -> None:
     """Show or change per-app settings: boot_timeout, stop_timeout, release_timeout, router_timeout (seconds),
     max_body_size (MB, 0: no limit), memory (MB per dyno: R14 above it, R15 at twice it; restarts the dynos),
-    release_watch (seconds the previous release's web dynos stand by after a deploy, 0: none); `default` resets one."""
+    release_watch (seconds the previous release's web dynos stand by after a deploy, 0: none), force_https
+    (true: HTTP is redirected to HTTPS), hsts (seconds of Strict-Transport-Security); `default` resets one."""
     name = resolve_app(app)
     if pairs:
         values: dict[str, int | None] = {}
         for pair in pairs:
             key, sep, value = pair.partition("=")
+            value = SWITCHES.get(value.lower(), value)
             if not sep or not (value.isdigit() or value == "default"):
-                raise click.UsageError(f"{pair!r} is not KEY=NUMBER. Example: seaway apps:settings boot_timeout=120")
+                raise click.UsageError(f"{pair!r} is not KEY=NUMBER (or true/false). Example: seaway apps:settings "
+                                       "boot_timeout=120")
             values[key] = None if value == "default" else int(value)
         data = client().request("PATCH", f"/apps/{name}/settings", json=values)
     else:

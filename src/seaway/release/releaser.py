@@ -229,7 +229,8 @@ class Releaser:
         self.router.update(AppRoute(app, [address for address, _ in backends], read_timeout=found.router_timeout or 30,
                                     crashed=crashed, standby=[address for address, _ in standby],
                                     domains=tuple(self.store.domains(found)),
-                                    max_body_mb=max_body_mb(found),
+                                    max_body_mb=max_body_mb(found), force_https=bool(found.force_https),
+                                    hsts=found.hsts or 0,
                                     dynos={f"{host}:{port}": name for (host, port), name in standby + backends}))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:

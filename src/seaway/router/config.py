@@ -259,8 +259,12 @@ def _app_servers(route: AppRoute, listen: str, https: Https | None, access_log: 
     plain = answer
     if route.force_https and https is not None:
         plain = TO_HTTPS.format(port="" if https.port == 443 else f":{https.port}")
-    parts = [SERVER.format(listen=f"        listen {listen};\n", hosts=" ".join(route.hosts), common=common,
-                           locations=challenges + plain)]
+    lines = f"        listen {listen};\n"
+    if https is not None and https.port != 443:  # an app redirecting to https:// on its own host (Django's
+        # SECURE_SSL_REDIRECT) names port 443 or the plain port: point it at the HTTPS listener
+        for port in ("", f":{listen.rpartition(':')[2]}"):
+            lines += f"        proxy_redirect https://$host{port}/ https://$host:{https.port}/;\n"
+    parts = [SERVER.format(listen=lines, hosts=" ".join(route.hosts), common=common, locations=challenges + plain)]
     if https is None:
         return "".join(parts)
     by_files: dict[TlsFiles, list[str]] = {}

@@ -31,6 +31,8 @@ class App(Base):
     max_body_size: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB; None: 100, 0: no limit
     memory: Mapped[int | None] = mapped_column(Integer, nullable=True)  # MB per dyno; None: the daemon's default (512)
     release_watch: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seconds; None: the daemon's, 0: none
+    force_https: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1: HTTP is redirected to HTTPS
+    hsts: Mapped[int | None] = mapped_column(Integer, nullable=True)  # Strict-Transport-Security max-age; None/0: none
 
 
 class Slug(Base):

@@ -49,3 +49,23 @@ def test_a_cluster_made_earlier_keeps_its_port(monkeypatch: pytest.MonkeyPatch, 
     assert Settings.from_env().postgres_port == 54320
     monkeypatch.setenv("SEAWAY_POSTGRES_PORT", "15999")
     assert Settings.from_env().postgres_port == 15999
+
+
+def test_the_https_port_is_443_beside_a_router_on_80_else_8443(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("SEAWAY_ROUTER_HTTPS_PORT", raising=False)
+    monkeypatch.setenv("SEAWAY_ROUTER_PORT", "80")
+    assert Settings.from_env().router_https_port == 443
+    monkeypatch.setenv("SEAWAY_ROUTER_PORT", "8080")
+    assert Settings.from_env().router_https_port == 8443
+    monkeypatch.setenv("SEAWAY_ROUTER_HTTPS_PORT", "0")
+    assert Settings.from_env().router_https_port == 0  # no HTTPS listener
+
+
+def test_trusted_proxies_are_networks(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SEAWAY_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 2001:db8::/32")
+    assert Settings.from_env().trusted_proxies == ("10.0.0.0/8", "192.168.1.7/32", "2001:db8::/32")
+    monkeypatch.setenv("SEAWAY_TRUSTED_PROXIES", "10.0.0.0/8,load-balancer")
+    with pytest.raises(SystemExit, match="SEAWAY_TRUSTED_PROXIES: 'load-balancer' does not appear to be"):
+        Settings.from_env()
+    monkeypatch.delenv("SEAWAY_TRUSTED_PROXIES")
+    assert Settings.from_env().trusted_proxies == ()

@@ -25,6 +25,8 @@ from seaway.build.python import installed_interpreters
 from seaway.build.slug import remove_tree
 from seaway.build.source import SourceLimits
 from seaway.certs.files import CertificateFiles
+from seaway.certs.registry import AppCertificates
+from seaway.certs.service import CertificateService
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
@@ -77,9 +79,10 @@ class Platform:
                                  log_rate=settings.log_rate)
         self.certificates = CertificateFiles(settings.tls_dir)
         self.certificates.prepare()
+        self.installed_certificates = AppCertificates(self.store, self.certificates)
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
                                   keepalive=settings.router_keepalive, workers=settings.router_workers,
-                                  https_port=settings.router_https_port, certificates=self.certificates,
+                                  https_port=settings.router_https_port, certificates=self.installed_certificates,
                                   trusted_proxies=settings.trusted_proxies)
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
             settings.postgres_dir, settings.postgres_port,
@@ -93,6 +96,7 @@ class Platform:
         self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
         self.safety = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs)
         self.releaser.before_release = self.safety.before
+        self.certs = CertificateService(self.store, self.installed_certificates, self.releaser.route, self.logs)
 
     def postgres_server(self) -> Server:
         """The PostgreSQL server add-on databases live on: the embedded cluster, or SEAWAY_POSTGRES_ADMIN_URL's."""
@@ -222,6 +226,7 @@ class Platform:
             self.logs.remove(name)
             remove_tree(self.settings.cache_dir / "apps" / name)
             self.git.remove(name)
+            self.installed_certificates.remove_app(app)
             left = remove_app_user(name, granted=[slug for slug in slugs if slug.exists()])
         if left:
             print(f"seaway: destroying {name}: {left}", file=sys.stderr, flush=True)

@@ -110,3 +110,51 @@ def test_djangos_ssl_redirect_works_over_https(daemon: Daemon, workdir: Path, ap
     assert secured.status == 200 and secured.body.decode().startswith("secure=True")  # type: ignore[attr-defined]
     spoofed = daemon.get(app_name, "/", headers={"X-Forwarded-Proto": "https"}, follow_redirects=False)
     assert spoofed.status_code == 301  # a client's own X-Forwarded-Proto is not believed
+
+
+def test_own_certificate_serves_its_domain_and_refused_ones_change_nothing(daemon: Daemon, secure: str,
+                                                                          tmp_path: Path) -> None:
+    from tests.certs.pki import DAY, NOW, key_pem, make_ca, make_leaf, pem
+
+    domain = "www.secure.test"
+    daemon.cli("domains:add", domain, "-a", secure)
+    root = make_ca("Test Root")
+    intermediate = make_ca("Test Intermediate", root)
+    leaf, key = make_leaf(intermediate, [domain])
+    (tmp_path / "root.pem").write_text(pem(root.cert))
+
+    def files(name: str, chain: str, private: str) -> tuple[str, str]:
+        (tmp_path / f"{name}.crt").write_text(chain)
+        (tmp_path / f"{name}.key").write_text(private)
+        return str(tmp_path / f"{name}.crt"), str(tmp_path / f"{name}.key")
+
+    other_leaf, other_key = make_leaf(intermediate, ["shop.other.test"])
+    old_leaf, old_key = make_leaf(intermediate, [domain], NOW - 100 * DAY, NOW - DAY)
+    refused = {
+        "private key does not match": files("wrong", pem(leaf) + pem(intermediate.cert), key_pem(other_key)),
+        "expired on": files("old", pem(old_leaf) + pem(intermediate.cert) + pem(root.cert), key_pem(old_key)),
+        "covers none of the app's domains": files("other", pem(other_leaf) + pem(intermediate.cert) + pem(root.cert),
+                                                  key_pem(other_key)),
+        "chain is incomplete": files("alone", pem(leaf), key_pem(key)),
+    }
+    for message, (crt, private) in refused.items():
+        result = daemon.cli("certs:add", crt, private, "-a", secure, check=False)
+        assert result.returncode != 0 and message in result.stderr, (message, result.stderr)
+    assert json.loads(daemon.cli("certs", "-a", secure, "--json").stdout) == []  # nothing was kept
+
+    added = daemon.cli("certs:add", *files("good", pem(leaf) + pem(intermediate.cert) + pem(root.cert), key_pem(key)),
+                       "-a", secure)
+    assert re.search(rf"Serving:\s+{re.escape(domain)}", added.stdout), added.stdout
+    assert "PRIVATE KEY" not in added.stdout + daemon.cli("logs", "-a", secure, "-n", "50").stdout
+    served = daemon.get_https(domain, "/", cafile=tmp_path / "root.pem")  # SNI picks it; chain verifies
+    assert served.status == 200 and served.body == b"basic VERSION=1\n"  # type: ignore[attr-defined]
+    assert daemon.get_https(f"{secure}.localhost", "/").status == 200  # the app's own host: the local CA's still
+    listed = daemon.cli("certs", "-a", secure).stdout
+    assert "cert-" in listed and domain in listed and "serving" in listed
+    assert "Test Intermediate" in daemon.cli("certs:info", "-a", secure).stdout
+
+    daemon.cli("certs:remove", "--confirm", secure, "-a", secure)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        daemon.get_https(domain, "/", cafile=tmp_path / "root.pem")
+    assert daemon.get_https(domain, "/").status == 200  # back to the local CA's certificate for it
+    daemon.cli("domains:remove", domain, "-a", secure)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.params import Depends
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from seaway.platform import Platform
+
+
+class CertificateAdd(BaseModel):
+    certificate: str = Field(max_length=200_000, description="PEM: the certificate, then its intermediates")
+    private_key: str = Field(max_length=100_000, description="PEM: its private key, unencrypted")
 
 
 def add_cert_routes(api: FastAPI, platform: Platform, auth: list[Depends]) -> None:
@@ -16,3 +24,21 @@ def add_cert_routes(api: FastAPI, platform: Platform, auth: list[Depends]) -> No
         """The certificate of Seaway's local CA, which signs the certificates of APP.localhost (trust it
         with `curl --cacert`, or in a browser's certificate store)."""
         return platform.certificates.ca.certificate_pem()
+
+    @api.get("/apps/{app}/certs", dependencies=auth)
+    def certificates(app: str) -> list[dict[str, Any]]:
+        return platform.certs.list(app)
+
+    @api.post("/apps/{app}/certs", dependencies=auth, status_code=201)
+    def add_certificate(app: str, body: CertificateAdd) -> dict[str, Any]:
+        """Add your own certificate: the key must match, the chain be complete, the dates valid and the names
+        cover one of the app's custom domains (each refusal is a 422 saying which)."""
+        return platform.certs.add(app, body.certificate, body.private_key)
+
+    @api.get("/apps/{app}/certs/{name}", dependencies=auth)
+    def certificate_info(app: str, name: str) -> dict[str, Any]:
+        return platform.certs.info(app, name)
+
+    @api.delete("/apps/{app}/certs/{name}", dependencies=auth)
+    def remove_certificate(app: str, name: str) -> dict[str, Any]:
+        return platform.certs.remove(app, name)

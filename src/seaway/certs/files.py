@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 
@@ -20,6 +21,14 @@ class TlsFiles:
     cert: Path
     key: Path
     staple: bool = False
+
+
+class CertificateSource(Protocol):
+    """What the router asks: the certificate for hosts nobody routes, and each app host's."""
+
+    def default(self) -> TlsFiles: ...
+
+    def for_hosts(self, app: str, hosts: list[str]) -> dict[str, TlsFiles]: ...
 
 
 def expires(path: Path) -> datetime.datetime | None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from seaway.cli.main import cli, client
+from seaway.cli.linking import resolve_app
+from seaway.cli.main import app_option, cli, client, confirm_app, json_option, print_json, print_table
 
 
 @cli.command("certs:ca")
@@ -13,3 +16,85 @@ def certs_ca() -> None:
     (`curl --cacert ca.pem`, or a browser's certificate store)."""
     for line in client().stream("GET", "/certs/ca"):
         click.echo(line)
+
+
+def _print_certificate(data: dict) -> None:
+    for label, value in [("Name", data["name"]), ("Type", "ACME" if data["kind"] == "auto" else "own"),
+                         ("Common Name(s)", ", ".join(data["names"])), ("Domains", ", ".join(data["domains"]) or "none"),
+                         ("Serving", ", ".join(data["serving"]) or "nothing"), ("Issuer", data["issuer"]),
+                         ("Subject", data["subject"]), ("Starts At", data["not_before"]),
+                         ("Expires At", data["expires_at"]), ("Fingerprint", data["fingerprint"]),
+                         ("Status", data["status"])]:
+        click.echo(f"{label + ':':<16}{value}")
+
+
+@cli.command("certs")
+@app_option
+@json_option
+def certs(app: str | None, as_json: bool) -> None:
+    """List an app's certificates (own and ACME): names, domains, expiry, status."""
+    name = resolve_app(app)
+    data = client().request("GET", f"/apps/{name}/certs")
+    if as_json:
+        return print_json(data)
+    if not data:
+        click.echo(f"{name} has no certificates of its own: its hosts are served with the local CA's "
+                   "(`seaway certs:add CRT KEY`, or `seaway certs:auto:enable`).")
+        return
+    print_table(["Name", "Common Name(s)", "Expires", "Type", "Domains", "Status"],
+                [[c["name"], ", ".join(c["names"]), c["expires_at"][:16].replace("T", " ") + " UTC",
+                  "ACME" if c["kind"] == "auto" else "own", ", ".join(c["domains"]), c["status"]] for c in data])
+
+
+@cli.command("certs:add")
+@click.argument("certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@app_option
+@json_option
+def certs_add(certificate: Path, key: Path, app: str | None, as_json: bool) -> None:
+    """Add your own certificate (CRT: it and its intermediates, PEM) with its private KEY: it serves the app's
+    custom domains it covers."""
+    name = resolve_app(app)
+    click.echo(f"Adding SSL certificate to {name}...", nl=False, err=True)
+    data = client().request("POST", f"/apps/{name}/certs",
+                            json={"certificate": certificate.read_text(errors="replace"),
+                                  "private_key": key.read_text(errors="replace")})
+    click.echo(" done", err=True)
+    if as_json:
+        return print_json(data)
+    _print_certificate(data)
+
+
+@cli.command("certs:info")
+@click.option("--name", "cert_name", help="Which certificate (see `seaway certs`); needed when there are several.")
+@app_option
+@json_option
+def certs_info(cert_name: str | None, app: str | None, as_json: bool) -> None:
+    """Show one of an app's certificates."""
+    name = resolve_app(app)
+    data = client().request("GET", f"/apps/{name}/certs/{cert_name or _only(name)}")
+    if as_json:
+        return print_json(data)
+    _print_certificate(data)
+
+
+@cli.command("certs:remove")
+@click.option("--name", "cert_name", help="Which certificate (see `seaway certs`); needed when there are several.")
+@click.option("--confirm", help="The app's name, to confirm.")
+@app_option
+def certs_remove(cert_name: str | None, confirm: str | None, app: str | None) -> None:
+    """Remove one of an app's certificates: its domains are served with another (or the local CA's)."""
+    name = resolve_app(app)
+    which = cert_name or _only(name)
+    confirm_app(name, confirm, f"This removes the certificate {which} of {name}.")
+    click.echo(f"Removing SSL certificate {client().request('DELETE', f'/apps/{name}/certs/{which}')['removed']} "
+               f"from {name}... done")
+
+
+def _only(app: str) -> str:
+    """The app's one certificate, when --name is not given."""
+    names = [c["name"] for c in client().request("GET", f"/apps/{app}/certs")]
+    if len(names) != 1:
+        raise click.UsageError(f"{app} has {len(names)} certificates ({', '.join(names) or 'none'}): say which "
+                               "with --name.")
+    return names[0]

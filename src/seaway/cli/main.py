@@ -44,6 +44,17 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=True))
 
 
+def confirm_app(name: str, confirm: str | None, what: str) -> str:
+    """The app's name once confirmed: by --confirm, or typed at Heroku's prompt when in a terminal."""
+    if confirm is None and sys.stdin.isatty() and sys.stdout.isatty():
+        click.echo(f" !     WARNING: Destructive action. {what}\n !     This command will affect the app {name}.\n"
+                   f" !     To proceed, type {name} or re-run this command with --confirm {name}", err=True)
+        confirm = click.prompt("", prompt_suffix="> ", default="", show_default=False)
+    if confirm != name:
+        raise click.UsageError(f"{what} Run again with --confirm {name}.")
+    return name
+
+
 def print_table(columns: list[str], rows: list[list[str]]) -> None:
     """Columns and rows as a table; every cell is printed as the text it is (`[red]` is no markup here)."""
     from rich.console import Console  # imported here: most commands print no table

@@ -13,21 +13,10 @@ from pathlib import Path
 import click
 
 from seaway.cli.linking import resolve_app
-from seaway.cli.main import app_option, cli, client, json_option, print_json, print_table
+from seaway.cli.main import app_option, cli, client, confirm_app, json_option, print_json, print_table
 from seaway.libpq import PARAMETER_ENVIRONMENT
 
 addon_option = click.option("--addon", help="Which database (default: the one attached as DATABASE_URL).")
-
-
-def _confirm(name: str, confirm: str | None, what: str) -> str:
-    """The app's name once confirmed: by --confirm, or typed at Heroku's prompt when in a terminal."""
-    if confirm is None and sys.stdin.isatty() and sys.stdout.isatty():
-        click.echo(f" !     WARNING: Destructive action. {what}\n !     This command will affect the app {name}.\n"
-                   f" !     To proceed, type {name} or re-run this command with --confirm {name}", err=True)
-        confirm = click.prompt("", prompt_suffix="> ", default="", show_default=False)
-    if confirm != name:
-        raise click.UsageError(f"{what} Run again with --confirm {name}.")
-    return name
 
 
 def _size(size: int) -> str:
@@ -70,7 +59,7 @@ def addons_info(name: str, app: str | None, as_json: bool) -> None:
 def addons_destroy(name: str, app: str | None, confirm: str | None) -> None:
     """Destroy an add-on and its data; a final backup is taken first and kept."""
     app_name = resolve_app(app)
-    confirm = _confirm(app_name, confirm, f"This destroys {name} and its data (a final backup is taken first).")
+    confirm = confirm_app(app_name, confirm, f"This destroys {name} and its data (a final backup is taken first).")
     result = client().job("DELETE", f"/apps/{app_name}/addons/{name}", params={"confirm": confirm})
     click.echo(f"Destroyed {result['destroyed']} (release v{result['release']}). Final backup "
                f"{result['final_backup']}: {result['location']}")
@@ -153,7 +142,7 @@ def pg_credentials_rotate(app: str | None, addon: str | None) -> None:
 def pg_reset(app: str | None, addon: str | None, confirm: str | None) -> None:
     """Empty the database (a backup is taken first)."""
     name = resolve_app(app)
-    confirm = _confirm(name, confirm, "This deletes every table and row of the database (a backup is taken first).")
+    confirm = confirm_app(name, confirm, "This deletes every table and row of the database (a backup is taken first).")
     params = {"confirm": confirm, **({"addon": addon} if addon else {})}
     result = client().job("POST", f"/apps/{name}/pg/reset", params=params)
     click.echo(f"Reset {result['addon']}; backup {result['backup']} was taken first.")
@@ -218,7 +207,8 @@ def pg_backups_info(backup: str | None, app: str | None, as_json: bool) -> None:
 def pg_backups_restore(backup: str | None, app: str | None, confirm: str | None) -> None:
     """Restore a backup (default: the newest) in one transaction; a safety backup is taken first."""
     name = resolve_app(app)
-    confirm = _confirm(name, confirm, "This replaces the database's contents with the backup's (a safety backup is taken first).")
+    confirm = confirm_app(name, confirm,
+                          "This replaces the database's contents with the backup's (a safety backup is taken first).")
     result = client().job("POST", f"/apps/{name}/pg/backups/{backup or 'latest'}/restore", params={"confirm": confirm})
     click.echo(f"Restored {result['restored']}; the database as it was is backup {result['safety_backup']}.")
 
@@ -257,7 +247,7 @@ def pg_backups_download(backup: str | None, app: str | None, output: Path | None
 def pg_backups_delete(backup: str, app: str | None, confirm: str | None) -> None:
     """Delete a backup."""
     name = resolve_app(app)
-    confirm = _confirm(name, confirm, f"This deletes backup {backup}.")
+    confirm = confirm_app(name, confirm, f"This deletes backup {backup}.")
     click.echo(f"Deleted {client().request('DELETE', f'/apps/{name}/pg/backups/{backup}')['deleted']}")
 
 

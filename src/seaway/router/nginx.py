@@ -13,7 +13,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from seaway.certs.files import CertificateFiles
+from seaway.certs.files import CertificateSource
 from seaway.home import PRIVATE, open_private, private_file
 from seaway.host import (
     RunAs,
@@ -58,7 +58,7 @@ def worker_user() -> RunAs | None:
 
 class NginxRouter:
     def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75,
-                 workers: int = 1, https_port: int = 0, certificates: CertificateFiles | None = None,
+                 workers: int = 1, https_port: int = 0, certificates: CertificateSource | None = None,
                  trusted_proxies: tuple[str, ...] = (), webroot: Path | None = None) -> None:
         """With `logs`, every request through the router writes a router line into its app's log.
         `keepalive`: seconds an idle client connection is kept (0: one request per connection).

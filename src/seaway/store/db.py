@@ -20,6 +20,7 @@ from seaway.store.models import (
     Backup,
     BackupSchedule,
     Build,
+    Certificate,
     Commit,
     ConfigVar,
     Domain,
@@ -361,6 +362,29 @@ class Store:
             if row is None or row.app_id != app.id:
                 raise StoreError(f"{hostname} is not a domain of {app.name}; see `seaway domains -a {app.name}`.", 404)
             s.delete(row)
+
+    def domain_rows(self, app: App) -> list[Domain]:
+        with self.session() as s:
+            return list(s.scalars(select(Domain).where(Domain.app_id == app.id).order_by(Domain.hostname)))
+
+    def update_domain(self, hostname: str, **values: Any) -> Domain:
+        return self._update(Domain, hostname, values)
+
+    # -- certificates ------------------------------------------------------
+    def certificates(self, app: App) -> list[Certificate]:
+        with self.session() as s:
+            return list(s.scalars(select(Certificate).where(Certificate.app_id == app.id).order_by(Certificate.id)))
+
+    def add_certificate(self, app: App, kind: str, **facts: Any) -> Certificate:
+        with self.session() as s:
+            certificate = Certificate(app_id=app.id, kind=kind, **facts)
+            s.add(certificate)
+            s.flush()
+            return certificate
+
+    def remove_certificate(self, certificate: Certificate) -> None:
+        with self.session() as s:
+            s.execute(delete(Certificate).where(Certificate.id == certificate.id))
 
     # -- log drains ------------------------------------------------------
     def drains(self, app: App | None = None) -> list[Drain]:

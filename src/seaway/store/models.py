@@ -14,6 +14,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -33,6 +38,7 @@ class App(Base):
     release_watch: Mapped[int | None] = mapped_column(Integer, nullable=True)  # seconds; None: the daemon's, 0: none
     force_https: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1: HTTP is redirected to HTTPS
     hsts: Mapped[int | None] = mapped_column(Integer, nullable=True)  # Strict-Transport-Security max-age; None/0: none
+    acm: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 1: certificates from the ACME CA (certs:auto)
 
 
 class Slug(Base):
@@ -176,3 +182,30 @@ class Domain(Base):
     hostname: Mapped[str] = mapped_column(String(253), primary_key=True)
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # ACME (certs:auto): how the last order for this domain went, and when to try again after a failure
+    acme_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # issued / failing / None: not yet
+    acme_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    acme_failures: Mapped[int] = mapped_column(Integer, default=0)
+    acme_retry_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class Certificate(Base):
+    """A certificate the router serves for some of an app's domains: added by the user (own) or issued by
+    the ACME CA (auto). Its chain and key are files under SEAWAY_HOME/tls/apps/<app id>/ (keys 0600)."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # own / auto
+    names: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    issuer: Mapped[str] = mapped_column(Text, default="")
+    not_before: Mapped[datetime] = mapped_column()
+    not_after: Mapped[datetime] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    staple: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def name(self) -> str:
+        return f"cert-{self.id}"

@@ -6,7 +6,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import psycopg
@@ -20,7 +20,7 @@ from seaway.addons.postgres.storage import LocalStorage
 from seaway.logs import LogStore
 from seaway.release import Releaser
 from seaway.store import Store, StoreError
-from seaway.store.models import Addon, App, Backup, BackupSchedule, utcnow
+from seaway.store.models import Addon, App, Backup, BackupSchedule, aware, utcnow
 
 Emit = Callable[[str], None]
 ATTACHMENT = re.compile(r"[A-Z][A-Z0-9_]{0,40}")
@@ -32,11 +32,6 @@ def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
             "location": backup.location, "tables": backup.tables, "created_at": backup.created_at.isoformat(),
             "finished_at": backup.finished_at.isoformat() if backup.finished_at else None,
             "sha256": backup.sha256, "integrity": integrity}
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 class PostgresAddon:
@@ -227,8 +222,8 @@ class PostgresAddon:
     def _run_schedule(self, schedule: BackupSchedule, now: datetime) -> None:
         app = next(a for a in self.store.apps() if a.id == schedule.app_id)
         taken = [b for b in self.store.backups(app) if b.kind == "scheduled"]
-        last = max((_aware(b.created_at) for b in taken), default=None)
-        action = due_action(schedule.at, schedule.timezone, _aware(schedule.created_at), last, now)
+        last = max((aware(b.created_at) for b in taken), default=None)
+        action = due_action(schedule.at, schedule.timezone, aware(schedule.created_at), last, now)
         if action is None:
             return
         kind, due = action
@@ -237,7 +232,7 @@ class PostgresAddon:
             self._failed(app.name, missed, "failed", f"missed: the backup scheduled for {due:%Y-%m-%d %H:%M} UTC did not run "
                                            "when due (was the platform down?); taking one now", lambda _l: None)
         self.capture(app.name, schedule.addon, "scheduled", lambda _line: None)
-        completed = [(b.name, _aware(b.created_at)) for b in self.store.backups(app)
+        completed = [(b.name, aware(b.created_at)) for b in self.store.backups(app)
                      if b.kind == "scheduled" and b.status == "completed"]
         for backup_name in to_prune(completed):
             self.delete_backup(app.name, backup_name)

@@ -16,6 +16,10 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /usr/bin/tini ] || missing+=(tini)                      # each sandbox's init
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)  # each sandbox's network
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)  # their NAT and firewall
+if [[ "${SEAWAY_INSTALL_TARGET:-}" == *test* ]]; then  # the suite's own: a real ACME server, and curl
+    command -v pebble >/dev/null 2>&1 || missing+=(pebble)
+    command -v curl >/dev/null 2>&1 || missing+=(curl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "-----> Installing system packages: ${missing[*]}"
     # Seaway runs its own cluster: don't let the package create and start a system-wide one.

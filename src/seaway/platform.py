@@ -24,6 +24,8 @@ from seaway.build.procfile import PROCESS_TYPE
 from seaway.build.python import installed_interpreters
 from seaway.build.slug import remove_tree
 from seaway.build.source import SourceLimits
+from seaway.certs.acme_issuer import AcmeIssuer
+from seaway.certs.auto import AutoCertificates
 from seaway.certs.files import CertificateFiles
 from seaway.certs.registry import AppCertificates
 from seaway.certs.service import CertificateService
@@ -97,6 +99,12 @@ class Platform:
         self.safety = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs)
         self.releaser.before_release = self.safety.before
         self.certs = CertificateService(self.store, self.installed_certificates, self.releaser.route, self.logs)
+        self.auto_certs = AutoCertificates(self.store, self.installed_certificates, self._acme_issuer,
+                                           self.releaser.route, self.logs)
+
+    def _acme_issuer(self) -> AcmeIssuer:
+        return AcmeIssuer(self.settings.acme_directory, self.settings.acme_email, self.settings.tls_dir / "acme",
+                          self.router.webroot, self.settings.acme_ca_bundle)
 
     def postgres_server(self) -> Server:
         """The PostgreSQL server add-on databases live on: the embedded cluster, or SEAWAY_POSTGRES_ADMIN_URL's."""
@@ -143,6 +151,8 @@ class Platform:
         self.router.start([AppRoute(app.name) for app in apps])
         threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="backup-scheduler").start()
+        threading.Thread(target=self.auto_certs.run, args=(self._stopping, self.settings.schedule_interval),
+                         daemon=True, name="certificate-renewals").start()
         threads = [threading.Thread(target=self.releaser.restore, args=(app,)) for app in apps]
         for thread in threads:
             thread.start()

@@ -35,6 +35,26 @@ def add_cert_routes(api: FastAPI, platform: Platform, auth: list[Depends]) -> No
         cover one of the app's custom domains (each refusal is a 422 saying which)."""
         return platform.certs.add(app, body.certificate, body.private_key)
 
+    @api.get("/apps/{app}/certs/auto", dependencies=auth)
+    def auto_status(app: str) -> dict[str, Any]:
+        """Automatic certificates (ACME): on or off, and each custom domain's state and last error."""
+        return platform.auto_certs.status(app)
+
+    @api.post("/apps/{app}/certs/auto", dependencies=auth)
+    def auto_enable(app: str) -> dict[str, Any]:
+        """Get certificates for the app's custom domains from the ACME CA (SEAWAY_ACME_DIRECTORY), renewed
+        30 days before they expire; the router answers the HTTP-01 challenges."""
+        return platform.auto_certs.enable(app)
+
+    @api.delete("/apps/{app}/certs/auto", dependencies=auth)
+    def auto_disable(app: str) -> dict[str, Any]:
+        return platform.auto_certs.disable(app)
+
+    @api.post("/apps/{app}/certs/auto/refresh", dependencies=auth)
+    def auto_refresh(app: str) -> dict[str, Any]:
+        """Order the app's automatic certificates again now."""
+        return platform.auto_certs.refresh(app)
+
     @api.get("/apps/{app}/certs/{name}", dependencies=auth)
     def certificate_info(app: str, name: str) -> dict[str, Any]:
         return platform.certs.info(app, name)

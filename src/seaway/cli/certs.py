@@ -98,3 +98,52 @@ def _only(app: str) -> str:
         raise click.UsageError(f"{app} has {len(names)} certificates ({', '.join(names) or 'none'}): say which "
                                "with --name.")
     return names[0]
+
+
+def _print_auto(data: dict) -> None:
+    if not data["enabled"]:
+        click.echo("Automatic certificates are disabled (`seaway certs:auto:enable`).")
+        return
+    click.echo("=== Automatic certificates (ACME)")
+    print_table(["Domain", "Status", "Expires", "Last error", "Retry at"],
+                [[d["domain"], d["status"], (d["expires_at"] or "")[:16].replace("T", " "), d["last_error"] or "",
+                  (d["retry_at"] or "")[:19].replace("T", " ")] for d in data["domains"]])
+
+
+@cli.command("certs:auto")
+@app_option
+@json_option
+def certs_auto(app: str | None, as_json: bool) -> None:
+    """Show automatic certificates (ACME): each custom domain's status, expiry and last error."""
+    data = client().request("GET", f"/apps/{resolve_app(app)}/certs/auto")
+    if as_json:
+        return print_json(data)
+    _print_auto(data)
+
+
+@cli.command("certs:auto:enable")
+@app_option
+def certs_auto_enable(app: str | None) -> None:
+    """Get and renew certificates for the app's custom domains from the ACME CA (their DNS must point here)."""
+    name = resolve_app(app)
+    click.echo(f"Enabling automatic certificates for {name}... done")
+    _print_auto(client().request("POST", f"/apps/{name}/certs/auto"))
+    click.echo("Certificates are ordered in the background: watch `seaway certs:auto`.")
+
+
+@cli.command("certs:auto:disable")
+@app_option
+def certs_auto_disable(app: str | None) -> None:
+    """Stop automatic certificates; the ones issued are removed."""
+    name = resolve_app(app)
+    client().request("DELETE", f"/apps/{name}/certs/auto")
+    click.echo(f"Disabling automatic certificates for {name}... done")
+
+
+@cli.command("certs:auto:refresh")
+@app_option
+def certs_auto_refresh(app: str | None) -> None:
+    """Order the app's automatic certificates again now."""
+    name = resolve_app(app)
+    client().request("POST", f"/apps/{name}/certs/auto/refresh")
+    click.echo(f"Refreshing automatic certificates for {name}... started (see `seaway certs:auto`)")

@@ -230,7 +230,7 @@ class Releaser:
                                     crashed=crashed, standby=[address for address, _ in standby],
                                     domains=tuple(self.store.domains(found)),
                                     max_body_mb=max_body_mb(found), force_https=bool(found.force_https),
-                                    hsts=found.hsts or 0,
+                                    hsts=found.hsts or 0, acme=bool(found.acm),
                                     dynos={f"{host}:{port}": name for (host, port), name in standby + backends}))
 
     def _release_phase(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, still: str) -> None:

@@ -56,18 +56,29 @@ def worker_user() -> RunAs | None:
     return None
 
 
+def system_resolver(conf: Path = Path("/etc/resolv.conf")) -> str:
+    """The host's name servers, for nginx's `resolver` (IPv6 ones in brackets)."""
+    try:
+        lines = conf.read_text().splitlines()
+    except OSError:
+        return ""
+    servers = [line.split()[1] for line in lines if line.startswith("nameserver") and len(line.split()) > 1]
+    return " ".join(f"[{server}]" if ":" in server else server for server in servers)
+
+
 class NginxRouter:
     def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75,
                  workers: int = 1, https_port: int = 0, certificates: CertificateSource | None = None,
-                 trusted_proxies: tuple[str, ...] = (), webroot: Path | None = None) -> None:
+                 trusted_proxies: tuple[str, ...] = ()) -> None:
         """With `logs`, every request through the router writes a router line into its app's log.
         `keepalive`: seconds an idle client connection is kept (0: one request per connection).
         `workers`: nginx worker processes. With `https_port` and `certificates`, HTTPS too, each host
         with the certificate `certificates` gives it. `trusted_proxies`: networks whose X-Forwarded-*
-        headers are kept. `webroot`: where ACME challenge answers are written."""
+        headers are kept. ACME challenge answers are served from `webroot` (for routes with `acme`)."""
         self.directory, self.listen, self.keepalive, self.workers = directory, f"{host}:{port}", keepalive, workers
         self.https_port = https_port if certificates else 0
-        self.certificates, self.trusted_proxies, self.webroot = certificates, trusted_proxies, webroot
+        self.certificates, self.trusted_proxies = certificates, trusted_proxies
+        self.webroot = directory / "acme"
         self.access_log = (RouterLog(directory / "access.log", logs, self.dyno_of, reopen=self._reopen_logs)
                            if logs is not None else None)
         self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
@@ -87,11 +98,14 @@ class NginxRouter:
             https = Https(f"{self.listen.rpartition(':')[0]}:{self.https_port}", self.https_port,
                           self.certificates.default())
             routes = [replace(route, tls=self.certificates.for_hosts(route.app, route.hosts)) for route in routes]
+        resolver = system_resolver() if any(f.staple for r in routes for f in r.tls.values()) else ""
+        if not resolver:  # OCSP stapling needs to look its responder up
+            routes = [replace(r, tls={h: replace(f, staple=False) for h, f in r.tls.items()}) for r in routes]
         text = render_config(routes, self.directory, self.listen,
                              f"{self.user.name} {grp.getgrgid(self.user.gid).gr_name}" if self.user else None,
                              workers=self.workers, access_log=self.access_log.directive() if self.access_log else None,
                              keepalive=self.keepalive, https=https, trusted_proxies=self.trusted_proxies,
-                             webroot=self.webroot)
+                             resolver=resolver, webroot=self.webroot)
         candidate = self.conf.with_suffix(".new")
         # 0600 from its creation on, before it holds a word.
         with os.fdopen(open_private(candidate, os.O_WRONLY | os.O_TRUNC), "w", encoding="utf-8") as f:
@@ -111,9 +125,12 @@ class NginxRouter:
             (self.directory / sub).mkdir(parents=True, exist_ok=True)
         for name in ("error.log", "nginx.out"):
             private_file(self.directory / name)
+        self.webroot.mkdir(exist_ok=True)
+        os.chmod(self.webroot, 0o755)  # challenge answers are public by design
         if self.user:
             chown_tree(self.directory / "tmp", self.user)
             grant_traverse(self.directory / "tmp", self.user)
+            grant_traverse(self.webroot, self.user)
 
     def start(self, routes: list[AppRoute]) -> None:
         self._prepare_directory()

@@ -192,6 +192,8 @@ class Platform:
             "name": app.name,
             "created_at": app.created_at.isoformat(),
             "web_url": self.web_url(app.name),
+            "https_url": f"https://{app.name}.localhost:{self.settings.router_https_port}/"
+            if self.settings.router_https_port else None,
             "release": release.version if release else None,
             "slug": {"digest": slug.digest, "size": slug.size, "python_version": slug.python_version,
                      "process_types": slug.process_types} if slug else None,

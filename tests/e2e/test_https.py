@@ -36,6 +36,7 @@ def test_the_local_ca_is_printed_and_signs_the_apps_certificate(daemon: Daemon, 
     ca = x509.load_pem_x509_certificate(daemon.cli("certs:ca").stdout.encode())
     assert "Seaway local CA" in ca.subject.rfc4514_string()
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert f"https://{secure}.localhost:{daemon.https_port}/" in daemon.cli("apps:info", "-a", secure).stdout
     served = ssl.get_server_certificate(("127.0.0.1", daemon.https_port), timeout=30)  # no SNI: the default one
     assert x509.load_pem_x509_certificate(served.encode()).issuer == ca.subject
 

@@ -43,6 +43,7 @@ class CertificateFiles:
         self.folder = folder
         self.ca = LocalCA(folder / "ca")
         self.local_dir = folder / "local"
+        self._expiry: dict[str, datetime.datetime | None] = {}
 
     def prepare(self) -> None:
         for folder in (self.folder, self.local_dir):
@@ -53,12 +54,16 @@ class CertificateFiles:
     def local(self, host: str) -> TlsFiles:
         """The local CA's certificate for `host`, made now if there is none or it expires within RENEW_DAYS."""
         files = TlsFiles(self.local_dir / f"{host}.pem", self.local_dir / f"{host}.key")
-        ends = expires(files.cert) if files.key.is_file() else None
         soon = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=RENEW_DAYS)
+        ends = self._expiry.get(host) if files.key.is_file() else None
+        if ends is None or ends < soon:  # not known yet (read the file), or due
+            ends = expires(files.cert) if files.key.is_file() else None
         if ends is None or ends < soon:
             chain, key = self.ca.issue([host])
             write_secret(files.key, key)
             write_secret(files.cert, chain)
+            ends = expires(files.cert)
+        self._expiry[host] = ends  # every route change asks again for every host: no file read each time
         return files
 
     def default(self) -> TlsFiles:

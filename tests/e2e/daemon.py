@@ -58,6 +58,7 @@ class Daemon:
             "SEAWAY_API_PORT": str(self.api_port),
             "SEAWAY_ROUTER_PORT": str(self.router_port),
             "SEAWAY_ROUTER_HTTPS_PORT": str(self.https_port),
+            "SEAWAY_ACME_DIRECTORY": "https://127.0.0.1:1/directory",  # never a real CA (test_acme runs pebble)
             "SEAWAY_POSTGRES_PORT": str(free_port()),
             "SEAWAY_BOOT_TIMEOUT": str(boot_timeout),
             "SEAWAY_STOP_TIMEOUT": "5",

@@ -33,7 +33,7 @@ ACCESS_LOG = f"access_log {LOG_TO};"
 VARIABLES = {"app": "$seaway_app", "code": "$seaway_code", "method": "$request_method", "path": "$request_uri",
              "host": "$host", "request_id": "$seaway_request_id", "fwd": "$seaway_forwarded_for",
              "upstream": "$upstream_addr", "connect": "$upstream_connect_time", "service": "$upstream_response_time",
-             "request_time": "$request_time", "status": "$status", "bytes": "$bytes_sent", "protocol": "$scheme",
+             "request_time": "$request_time", "status": "$status", "bytes": "$bytes_sent", "protocol": "$seaway_forwarded_proto",
              "msec": "$msec"}
 
 

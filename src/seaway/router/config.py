@@ -87,7 +87,7 @@ http {{
     log_format seaway_router escape=json
         '$seaway_app\t$seaway_code\t$request_method\t$request_uri\t$host\t$seaway_request_id\t'
         '$seaway_forwarded_for\t$upstream_addr\t$upstream_connect_time\t$upstream_response_time\t'
-        '$request_time\t$status\t$bytes_sent\t$scheme\t$msec';
+        '$request_time\t$status\t$bytes_sent\t$seaway_forwarded_proto\t$msec';
 
     # X-Forwarded-Proto/Port: kept from a trusted proxy, replaced for everyone else (a client cannot make
     # itself look like HTTPS). X-Forwarded-For: a trusted proxy's is extended with the proxy's address,

@@ -14,6 +14,7 @@ from cryptography import x509
 from seaway.certs.acme_issuer import AcmeError, AcmeIssuer
 from seaway.certs.check import facts_of
 from seaway.certs.registry import AppCertificates
+from seaway.faults import report_fault
 from seaway.logs import LogStore
 from seaway.store import Store, StoreError
 from seaway.store.models import App, Certificate, Domain, aware, utcnow
@@ -48,7 +49,7 @@ class AutoCertificates:
             self.store.update_domain(row.hostname, acme_retry_at=None, acme_failures=0)
         self.route(name)  # the router answers the CA's challenges from now on
         self.logs.append(name, "seaway", "Automatic certificates enabled")
-        threading.Thread(target=self.check_app, args=(name,), daemon=True, name=f"acme-{name}").start()
+        threading.Thread(target=self._check_safely, args=(name,), daemon=True, name=f"acme-{name}").start()
         return self.status(name)
 
     def disable(self, name: str) -> dict[str, Any]:
@@ -68,7 +69,7 @@ class AutoCertificates:
         app = self.store.app(name)
         if not app.acm:
             raise StoreError(f"Automatic certificates are off for {name}: `seaway certs:auto:enable` first.", 422)
-        threading.Thread(target=self.check_app, args=(name, True), daemon=True, name=f"acme-{name}").start()
+        threading.Thread(target=self._check_safely, args=(name, True), daemon=True, name=f"acme-{name}").start()
         return self.status(name)
 
     def status(self, name: str) -> dict[str, Any]:
@@ -92,7 +93,14 @@ class AutoCertificates:
         while not stop.wait(interval):
             for app in self.store.apps():
                 if app.acm:
-                    self.check_app(app.name)
+                    self._check_safely(app.name)
+
+    def _check_safely(self, name: str, force: bool = False) -> None:
+        """check_app, a platform fault reported in the app's log rather than ending the loop or thread."""
+        try:
+            self.check_app(name, force)
+        except Exception as error:  # noqa: BLE001 - the other apps' renewals go on
+            self.logs.append(name, "seaway", f"Error: automatic certificates: {report_fault(error, 'a renewal')}")
 
     def check_app(self, name: str, force: bool = False) -> None:
         with self._lock:

@@ -7,9 +7,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -20,6 +22,31 @@ from tests.dynos.conftest import DIGEST, dead_soon, group_gone_soon, make_spec
 pytestmark = pytest.mark.timeout(30)
 
 HTTP_SERVER = "exec python3 -m http.server $PORT --bind 127.0.0.1"
+# Where a test shows that a call did not wait for a time-out, that time-out is NOT_WAITED and the call must return
+# within GUARD: far above what the slowest machine needs, far below the time-out. No test depends on the machine's speed.
+NOT_WAITED = 600
+GUARD = 120
+T = TypeVar("T")
+
+
+def returns_within(seconds: float, call: Callable[[], T]) -> T:
+    """call()'s result (or its exception); the test fails if it has not returned after `seconds`. The call goes on
+    in a daemon thread then, until the test's clean-up ends the dyno it waits for."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
 
 
 # -- output ---------------------------------------------------------------------
@@ -85,13 +112,16 @@ def test_config_cannot_override_dyno_or_port(start):
     assert out.value("GREETING") == "hi"
 
 
-def test_each_dyno_has_its_own_home_removed_after_exit(start, run_dir: Path):
-    command = 'echo "HOME=$HOME"; touch "$HOME/state"; mkdir -p "$HOME/.cache/x"; sleep 0.5'
+def test_each_dyno_has_its_own_home_removed_after_exit(start, run_dir: Path, tmp_path: Path):
+    go = tmp_path / "go"  # the dynos run until the test has looked at their homes
+    command = f'echo "HOME=$HOME"; touch "$HOME/state"; mkdir -p "$HOME/.cache/x"; until [ -e "{go}" ]; do sleep 0.02; done'
     first, out1 = start(make_spec(command, index=1))
     second, out2 = start(make_spec(command, index=2))
     home1, home2 = Path(out1.value("HOME")), Path(out2.value("HOME"))
     assert home1 != home2
     assert home1.is_dir() and home2.is_dir()  # there while the dynos run
+    assert first.exit_code() is None and second.exit_code() is None
+    go.touch()
     assert first.wait(10) == 0 and second.wait(10) == 0
     assert not home1.exists() and not home2.exists()
     assert list((run_dir / "dynos" / "homes").iterdir()) == []
@@ -118,21 +148,21 @@ def test_wait_until_bound_true_once_listening(start):
     dyno.stop(5)
 
 
+@pytest.mark.timeout(2 * GUARD)
 def test_wait_until_bound_false_when_never_bound(start):
-    dyno, _ = start(make_spec("exec sleep 100"))
+    dyno, _ = start(make_spec(f"exec sleep {NOT_WAITED}"))
     began = time.monotonic()
-    assert dyno.wait_until_bound(0.5) is False
-    elapsed = time.monotonic() - began
-    assert 0.5 <= elapsed < 3
+    # it gives up at its own 0.5 s time-out: neither never nor only when the process ends
+    assert returns_within(GUARD, lambda: dyno.wait_until_bound(0.5)) is False
+    assert time.monotonic() - began >= 0.5
     assert dyno.exit_code() is None  # still running: it just never bound
     dyno.stop(5)
 
 
+@pytest.mark.timeout(2 * GUARD)
 def test_wait_until_bound_false_quickly_when_process_exits(start):
     dyno, _ = start(make_spec("exit 1"))
-    began = time.monotonic()
-    assert dyno.wait_until_bound(20) is False
-    assert time.monotonic() - began < 3
+    assert returns_within(GUARD, lambda: dyno.wait_until_bound(NOT_WAITED)) is False  # no waiting for the time-out
     assert dyno.wait(5) == 1
 
 
@@ -163,29 +193,29 @@ def test_exit_code_is_none_while_running(start):
     dyno.stop(5)
 
 
+@pytest.mark.timeout(2 * GUARD)
 def test_stop_terminates_the_whole_process_group(start):
     dyno, out = start(make_spec("sleep 100 & echo child=$!; wait", process_type="worker"))
     child = int(out.value("child"))
     assert process_alive(child)
-    began = time.monotonic()
-    code = dyno.stop(5)
-    assert time.monotonic() - began < 3  # SIGTERM was enough: no wait for the time-out
-    assert code == -15
+    code = returns_within(GUARD, lambda: dyno.stop(NOT_WAITED))  # SIGTERM was enough: no wait for the time-out
+    assert code == -15  # and it was SIGTERM that ended it
     assert dead_soon(child)
     assert group_gone_soon(dyno.process.pid)
     assert out.exited.wait(5) and out.exit_codes == [-15]
 
 
+@pytest.mark.timeout(2 * GUARD)
 def test_stop_escalates_to_sigkill_for_a_process_ignoring_term(start):
-    dyno, out = start(make_spec("trap '' TERM; sleep 100 & echo child=$!; echo ready; wait; wait",
+    # Left alone (SIGTERM is ignored, by its child too), it would run for NOT_WAITED seconds.
+    dyno, out = start(make_spec(f"trap '' TERM; sleep {NOT_WAITED} & echo child=$!; echo ready; wait; wait",
                                 process_type="worker"))
     out.wait_for_line("ready")
     child = int(out.value("child"))
     began = time.monotonic()
-    code = dyno.stop(1.0)
-    elapsed = time.monotonic() - began
+    code = returns_within(GUARD, lambda: dyno.stop(1.0))  # SIGKILL at the 1 s time-out, not at the process's end
     assert code == -9
-    assert 1.0 <= elapsed < 4
+    assert time.monotonic() - began >= 1.0  # SIGTERM was given its time-out first
     assert dead_soon(child)
     assert group_gone_soon(dyno.process.pid)
 

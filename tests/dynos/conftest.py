@@ -6,8 +6,9 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -134,3 +135,28 @@ def start(backend: LocalBackend, cleanup: list[int]):
         return dyno, output
 
     return starter
+
+
+NOT_WAITED = 600  # a time-out a test shows is NOT waited for: far beyond any guard
+GUARD = 120  # how long a call that must not wait out NOT_WAITED may take, even on a loaded machine
+T = TypeVar("T")
+
+
+def returns_within(seconds: float, call: Callable[[], T]) -> T:
+    """call()'s result (or its exception); the test fails if it has not returned after `seconds`. The call goes on
+    in a daemon thread then, until the test's clean-up ends what it waits for."""
+    outcome: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the test
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"still waiting after {seconds} s"
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

@@ -7,46 +7,23 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from seaway.dynos.local import SYSTEM_PATH, LocalBackend, port_open
 from seaway.host import process_alive, process_identity
-from tests.dynos.conftest import DIGEST, dead_soon, group_gone_soon, make_spec
+from tests.dynos.conftest import DIGEST, GUARD, NOT_WAITED, dead_soon, group_gone_soon, make_spec, returns_within
 
 pytestmark = pytest.mark.timeout(30)
 
 HTTP_SERVER = "exec python3 -m http.server $PORT --bind 127.0.0.1"
 # Where a test shows that a call did not wait for a time-out, that time-out is NOT_WAITED and the call must return
 # within GUARD: far above what the slowest machine needs, far below the time-out. No test depends on the machine's speed.
-NOT_WAITED = 600
-GUARD = 120
-T = TypeVar("T")
 
 
-def returns_within(seconds: float, call: Callable[[], T]) -> T:
-    """call()'s result (or its exception); the test fails if it has not returned after `seconds`. The call goes on
-    in a daemon thread then, until the test's clean-up ends the dyno it waits for."""
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed to the test
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still waiting after {seconds} s"
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
 
 
 # -- output ---------------------------------------------------------------------

@@ -7,14 +7,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
 from seaway.dynos import DynoBootError, DynoManager
 from seaway.dynos.local import LocalBackend, LocalDyno, port_open
 from seaway.logs import LogStore
-from tests.dynos.conftest import dead_soon, group_gone_soon, make_spec
+from tests.dynos.conftest import GUARD, NOT_WAITED, dead_soon, group_gone_soon, make_spec, returns_within
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -35,9 +34,6 @@ SETTLE = 0.3
 LINE = re.compile(r"^\S+ (?P<source>[^:]+): (?P<message>.*)$")
 # Where a test shows that the manager did not wait for a time-out, that time-out is NOT_WAITED and the call must return
 # within GUARD: far above what the slowest machine needs, far below the time-out. No test depends on the machine's speed.
-NOT_WAITED = 600
-GUARD = 120
-T = TypeVar("T")
 
 
 def spec(command: str, **fields):
@@ -111,24 +107,6 @@ def all_gone(dynos: list[LocalDyno]) -> bool:
     return all(d.exit_code() is not None and group_gone_soon(d.process.pid) for d in dynos)
 
 
-def returns_within(seconds: float, call: Callable[[], T]) -> T:
-    """call()'s result (or its exception); the test fails if it has not returned after `seconds`. The call goes on
-    in a daemon thread then, until the test's clean-up ends the dynos it waits for."""
-    outcome: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = call()
-        except BaseException as error:  # handed to the test
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert not thread.is_alive(), f"still waiting after {seconds} s"
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
 
 
 # -- starting a formation -------------------------------------------------------

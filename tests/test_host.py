@@ -67,6 +67,18 @@ def test_a_renamed_user_keeps_its_uid_and_group(tmp_path: Path) -> None:
         remove_app_user("host-after", [])
 
 
+def test_renaming_onto_a_user_left_behind_is_refused_with_the_way_out() -> None:
+    ensure_system_user(app_user_name("host-from"), "Seaway host test")
+    ensure_system_user(app_user_name("host-left-over"), "Seaway host test")
+    try:
+        refused = rename_app_user("host-from", "host-left-over")
+        assert refused is not None and "exists already" in refused and "`userdel s-host-left-over`" in refused
+        assert pwd.getpwnam(app_user_name("host-from"))
+    finally:
+        remove_app_user("host-from", [])
+        remove_app_user("host-left-over", [])
+
+
 def test_renaming_a_user_that_runs_a_process_is_refused() -> None:
     user = ensure_system_user(app_user_name("host-busy"), "Seaway host test")
     sleeper = subprocess.Popen(["sleep", "60"], user=user.uid, group=user.gid)

@@ -219,6 +219,13 @@ def rename_app_user(old: str, new: str) -> str | None:
         pwd.getpwnam(name)
     except KeyError:
         return None
+    try:
+        pwd.getpwnam(app_user_name(new))
+        return (f"The system user {app_user_name(new)} exists already (left by an earlier app named {new}, or used by "
+                f"another Seaway on this host): remove it with `userdel {app_user_name(new)}` if nothing uses it, or "
+                "choose another name.")
+    except KeyError:
+        pass
     result = subprocess.run(["usermod", "--login", app_user_name(new), "--comment", f"Seaway app {new}", name],
                             capture_output=True, text=True)
     if result.returncode != 0:

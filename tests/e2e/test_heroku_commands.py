@@ -7,6 +7,7 @@ import os
 import pty
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from tests.e2e.daemon import Daemon
@@ -39,7 +40,8 @@ def test_a_guide_replayed_with_seaway_for_heroku(daemon: Daemon, workdir: Path, 
     refused = confirmed_at_a_prompt(daemon, ["pg:backups:restore", "-a", app_name], typed="nope", cwd=source)
     assert refused.returncode != 0 and "--confirm" in refused.stdout
 
-    renamed_app_follows_its_new_name(daemon, source, app_name, f"{app_name}-new")
+    # a new name of this run's own: system users outlive a test daemon, and test app names repeat between runs
+    renamed_app_follows_its_new_name(daemon, source, app_name, f"{app_name[:20]}-{uuid.uuid4().hex[:6]}")
 
 
 def renamed_app_follows_its_new_name(daemon: Daemon, source: Path, old: str, new: str) -> None:

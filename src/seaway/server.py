@@ -37,8 +37,10 @@ def serve(settings: Settings) -> None:
         platform.start()
         for warning in platform.isolation_warnings():
             print(f"Warning: {warning}", file=sys.stderr, flush=True)
+        https = (f" and https://{settings.router_host}:{settings.router_https_port} (`seaway certs:ca` for its CA)"
+                 if settings.router_https_port else "")
         print(f"PostgreSQL on 127.0.0.1:{settings.postgres_port}; router on "
-              f"http://{settings.router_host}:{settings.router_port} (APP.localhost)", flush=True)
+              f"http://{settings.router_host}:{settings.router_port}{https} (APP.localhost)", flush=True)
         print(f"API on {settings.api_url}; ready.", flush=True)
         server.run()
     except KeyboardInterrupt:

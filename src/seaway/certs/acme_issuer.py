@@ -50,11 +50,14 @@ class AcmeIssuer:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         return josepy.JWKRSA(key=loaded)
 
+    def _saved_account(self) -> Path:
+        return self.folder / f"account-{hashlib.sha256(self.directory.encode()).hexdigest()[:16]}.json"  # per CA
+
     def _client(self) -> client.ClientV2:
         net = client.ClientNetwork(self._account_key(), user_agent=f"seaway/{__version__}",
                                    verify_ssl=self.verify)  # type: ignore[arg-type] - requests takes a CA file too
         acme = client.ClientV2(client.ClientV2.get_directory(self.directory, net), net)
-        saved = self.folder / f"account-{hashlib.sha256(self.directory.encode()).hexdigest()[:16]}.json"  # per CA
+        saved = self._saved_account()
         try:
             url = json.loads(saved.read_text())["url"]
             net.account = messages.RegistrationResource(body=messages.Registration(), uri=url)
@@ -81,6 +84,8 @@ class AcmeIssuer:
                 answers.append(self._answer(acme, authorization))
             done = acme.poll_and_finalize(order, datetime.datetime.now() + ORDER_TIMEOUT)
         except (errors.Error, messages.Error, OSError, ValueError) as error:
+            if isinstance(error, messages.Error) and str(error.typ).endswith("accountDoesNotExist"):
+                self._saved_account().unlink(missing_ok=True)  # the CA forgot it: register again next time
             raise AcmeError(_reason(error)) from error
         except Exception as error:  # requests' connection errors and the like: the CA could not be reached
             raise AcmeError(f"{type(error).__name__}: {error}") from error

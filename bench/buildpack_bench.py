@@ -28,9 +28,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from seaway.build.builder import Builder, BuildRequest
-from seaway.build.python import choose_python
-from seaway.build.slug import remove_tree
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.python import choose_python
+from seaway.slugs.slug import remove_tree
 from seaway.cli.upload import pack_source
 from seaway.host import RunAs, ensure_system_user
 from seaway.sandbox import Sandbox, home_tag
@@ -96,13 +96,13 @@ def run(rounds: int) -> dict[str, list[float]]:
         try:
             for number in range(rounds):
                 cache = work / "cache" / f"round{number}"
-                steps = [("seaway first", lambda c=cache: seaway.build(source, c)),
+                steps = [("seaway first", lambda c=cache: seaway.slugs(source, c)),
                          ("hand first", lambda: by_hand.first(manual))]
                 for name, step in steps if number % 2 == 0 else reversed(steps):
                     times[name].append(timed(step))
                 change_code(source, number)
                 change_code(manual, number)
-                times["seaway rebuild"].append(timed(lambda c=cache: seaway.build(source, c)))
+                times["seaway rebuild"].append(timed(lambda c=cache: seaway.slugs(source, c)))
                 times["hand rebuild"].append(timed(lambda: by_hand.again(manual)))
                 remove_tree(cache)
         finally:

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaway.build.cache import BuildCache
-from seaway.build.deps import Install, cached_venv, install_dependencies
-from seaway.build.python import choose_interpreter
-from seaway.build.slug import remove_tree
+from seaway.slugs.cache import BuildCache
+from seaway.slugs.deps import Install, cached_venv, install_dependencies
+from seaway.slugs.python import choose_interpreter
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
 
 

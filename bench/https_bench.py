@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 from bench.router_bench import BENCH_APPS, MINIMAL_HEAD, App, Nginx, deploy, directive, dyno_address, run_wrk
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, free_port
 
 APP = App("uvicorn", BENCH_APPS / "uvicorn_hello", "uvicorn, 1 worker", "hello from uvicorn")

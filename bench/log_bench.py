@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from seaway.dynos.backend import DynoSpec
 from seaway.dynos.local import LocalBackend
 from seaway.logs import LogStore

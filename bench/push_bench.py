@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
 
 

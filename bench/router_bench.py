@@ -47,7 +47,7 @@ from pathlib import Path
 
 import httpx
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from seaway.host import process_table, read_pid
 from tests.e2e.daemon import APPS, Daemon, dyno_leader_pid, free_port
 

@@ -18,7 +18,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
 
 REVISION = '''"""r{n}\n\nRevision ID: {rev}\nRevises: {down}\nCreate Date: 2026-11-22\n"""

@@ -31,8 +31,8 @@ from pathlib import Path
 
 from bench.deploy_bench import redeploy_until_serving
 from bench.router_bench import run_wrk
-from seaway.build.builder import Builder, BuildRequest
-from seaway.build.slug import remove_tree
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.slug import remove_tree
 from seaway.cli.upload import pack_source
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.output import LineOutput

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.deploy_bench import redeploy_until_serving
 from bench.safety_bench import REVISION, stamp
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
 
 ROOT = Path(__file__).resolve().parent.parent

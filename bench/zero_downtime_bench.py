@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app
 
 

@@ -17,13 +17,13 @@ from seaway.addons.postgres.addon import PostgresAddon
 from seaway.addons.postgres.cluster import find_bin_dir
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
-from seaway.build.builder import Builder, BuildRequest
-from seaway.build.errors import BuildError
-from seaway.build.git_source import pack_commit
-from seaway.build.procfile import PROCESS_TYPE
-from seaway.build.python import installed_interpreters
-from seaway.build.slug import remove_tree
-from seaway.build.source import SourceLimits
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.errors import BuildError
+from seaway.slugs.git_source import pack_commit
+from seaway.slugs.procfile import PROCESS_TYPE
+from seaway.slugs.python import installed_interpreters
+from seaway.slugs.slug import remove_tree
+from seaway.slugs.source import SourceLimits
 from seaway.certs.acme_issuer import AcmeIssuer
 from seaway.certs.auto import AutoCertificates
 from seaway.certs.files import CertificateFiles

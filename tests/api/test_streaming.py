@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from seaway.api.streaming import stream_job
-from seaway.build.errors import BuildError
+from seaway.slugs.errors import BuildError
 from seaway.release import ReleaseFailed
 from seaway.store import StoreError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, processes_mentioning
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import Daemon, copy_app, wait_for
 from tests.e2e.pebble import Pebble
 

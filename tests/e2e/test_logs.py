@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from tests.e2e.conftest import _kill_leftovers, _outside_pytest_tmp
 from tests.e2e.daemon import Daemon, copy_app, wait_for
 from tests.e2e.receivers import RFC5424, HttpReceiver, SyslogReceiver, self_signed

@@ -147,7 +147,7 @@ def test_a_slug_is_shared_only_by_digest_of_every_file(daemon: Daemon, attacker:
     venv = slug_of(daemon, attacker) / "app" / ".venv"
     digests = list((daemon.home / "cache" / "apps" / attacker / "venvs").glob("*.sha256"))
     assert digests and venv.is_dir()
-    from seaway.build.deps import venv_digest
+    from seaway.slugs.deps import venv_digest
 
     assert venv_digest(venv) in {path.read_text().strip() for path in digests}
 

@@ -27,4 +27,4 @@ def test_the_hook_imports_only_the_standard_library():
     done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import seaway.git_remote.proc_receive"],
                           capture_output=True, text=True, check=True)
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
-    assert not {"httpx", "sqlalchemy", "seaway.store", "seaway.build"} & imported, sorted(imported)
+    assert not {"httpx", "sqlalchemy", "seaway.store", "seaway.slugs"} & imported, sorted(imported)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from seaway.build.errors import BuildError
+from seaway.slugs.errors import BuildError
 from seaway.faults import report_fault
 from seaway.release import ReleaseFailed
 from seaway.store import StoreError

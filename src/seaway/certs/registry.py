@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from seaway.certs.check import CertificateFacts, covers
 from seaway.certs.files import CertificateFiles, TlsFiles
 from seaway.home import PRIVATE, write_secret

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from seaway.build.git_source import pack_commit
+from seaway.slugs.git_source import pack_commit
 from seaway.cli.client import ApiClient
 from seaway.cli.linking import REMOTE_KEY, resolve_app
 from seaway.cli.logs import follow_log

@@ -11,7 +11,7 @@ from typing import IO
 
 import click
 
-from seaway.build.ignore import included_files
+from seaway.slugs.ignore import included_files
 
 
 def pack_source(root: Path) -> IO[bytes]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from seaway.build.slug import remove_tree
+from seaway.slugs.slug import remove_tree
 from seaway.store import StoreError
 from seaway.store.models import Commit
 

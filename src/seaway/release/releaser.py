@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
-from seaway.build.deps import failure_hints
-from seaway.build.slug import SLUG_APP
+from seaway.slugs.deps import failure_hints
+from seaway.slugs.slug import SLUG_APP
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
 from seaway.faults import report_fault

@@ -1,1 +1,0 @@
-"""build/: source tarball -> immutable, content-addressed Slug (app + relocatable venv)."""

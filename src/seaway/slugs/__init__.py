@@ -1,0 +1,1 @@
+"""slugs/: source tarball -> immutable, content-addressed Slug (app + relocatable venv)."""

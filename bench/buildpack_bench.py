@@ -28,12 +28,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from seaway.slugs.builder import Builder, BuildRequest
-from seaway.slugs.python import choose_python
-from seaway.slugs.slug import remove_tree
 from seaway.cli.upload import pack_source
 from seaway.host import RunAs, ensure_system_user
 from seaway.sandbox import Sandbox, home_tag
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.python import choose_python
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import dyno_network
 
 APP = Path(__file__).resolve().parents[1] / "tests" / "apps" / "django_static"

@@ -22,12 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from seaway.slugs.slug import remove_tree
 from seaway.dynos.backend import DynoSpec
 from seaway.dynos.local import LocalBackend
 from seaway.logs import LogStore
 from seaway.logs.ingest import DynoOutput
 from seaway.router.accesslog import RouterLog
+from seaway.slugs.slug import remove_tree
 
 LINE = "GET /api/items/42 200 3.1ms user=alice request_id=6f1c2d3e"  # a typical ~60-byte app log line
 

@@ -47,8 +47,8 @@ from pathlib import Path
 
 import httpx
 
-from seaway.slugs.slug import remove_tree
 from seaway.host import process_table, read_pid
+from seaway.slugs.slug import remove_tree
 from tests.e2e.daemon import APPS, Daemon, dyno_leader_pid, free_port
 
 BENCH_APPS = Path(__file__).parent / "apps"

@@ -31,14 +31,14 @@ from pathlib import Path
 
 from bench.deploy_bench import redeploy_until_serving
 from bench.router_bench import run_wrk
-from seaway.slugs.builder import Builder, BuildRequest
-from seaway.slugs.slug import remove_tree
 from seaway.cli.upload import pack_source
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.output import LineOutput
 from seaway.dynos.sandboxed import SandboxedDynos
 from seaway.host import ensure_system_user
 from seaway.sandbox import Sandbox, home_tag
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.slug import remove_tree
 from tests.dynos.conftest import make_spec
 from tests.e2e.daemon import APPS, Daemon, copy_app, dyno_network
 

@@ -17,13 +17,6 @@ from seaway.addons.postgres.addon import PostgresAddon
 from seaway.addons.postgres.cluster import find_bin_dir
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
-from seaway.slugs.builder import Builder, BuildRequest
-from seaway.slugs.errors import BuildError
-from seaway.slugs.git_source import pack_commit
-from seaway.slugs.procfile import PROCESS_TYPE
-from seaway.slugs.python import installed_interpreters
-from seaway.slugs.slug import remove_tree
-from seaway.slugs.source import SourceLimits
 from seaway.certs.acme_issuer import AcmeIssuer
 from seaway.certs.auto import AutoCertificates
 from seaway.certs.files import CertificateFiles
@@ -45,6 +38,13 @@ from seaway.release.releaser import RELEASE_TIMEOUT, max_body_mb
 from seaway.router import AppRoute, NginxRouter
 from seaway.sandbox import host_sandbox
 from seaway.settings import Settings
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.errors import BuildError
+from seaway.slugs.git_source import pack_commit
+from seaway.slugs.procfile import PROCESS_TYPE
+from seaway.slugs.python import installed_interpreters
+from seaway.slugs.slug import remove_tree
+from seaway.slugs.source import SourceLimits
 from seaway.store import Store, StoreError
 from seaway.store.models import App, Commit, Release, Slug, utcnow
 

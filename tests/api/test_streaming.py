@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from seaway.api.streaming import stream_job
-from seaway.slugs.errors import BuildError
 from seaway.release import ReleaseFailed
+from seaway.slugs.errors import BuildError
 from seaway.store import StoreError
 
 pytestmark = pytest.mark.timeout(20)

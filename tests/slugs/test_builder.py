@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from seaway.cli.upload import pack_source
 from seaway.slugs import slug as slug_module
 from seaway.slugs.builder import Builder, BuiltSlug
 from seaway.slugs.errors import BuildError
 from seaway.slugs.python import installed_interpreters
-from seaway.cli.upload import pack_source
 
 SAMPLE = Path(__file__).resolve().parents[1] / "apps" / "wsgi_basic"
 

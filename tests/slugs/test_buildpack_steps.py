@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from seaway.cli.upload import pack_source
 from seaway.slugs import slug as slug_module
 from seaway.slugs.builder import Builder, BuildRequest, BuiltSlug
 from seaway.slugs.errors import BuildError
 from seaway.slugs.python import installed_interpreters
-from seaway.cli.upload import pack_source
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
 pytestmark = pytest.mark.timeout(600)

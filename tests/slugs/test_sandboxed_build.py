@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from seaway.slugs.builder import Builder, BuildRequest
-from seaway.slugs.deps import venv_digest
 from seaway.cli.upload import pack_source
 from seaway.host import RunAs
 from seaway.sandbox import Sandbox
+from seaway.slugs.builder import Builder, BuildRequest
+from seaway.slugs.deps import venv_digest
 from tests.slugs.test_builder import copy_sample
 from tests.slugs.test_buildpack_steps import sample
 

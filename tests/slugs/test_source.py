@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from seaway.cli.upload import pack_source
 from seaway.slugs.errors import BuildError
 from seaway.slugs.slug import source_manifest
 from seaway.slugs.source import RATIO_FLOOR, SourceLimits, extract_source
-from seaway.cli.upload import pack_source
 
 MB = 1024 * 1024
 

@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from seaway.slugs.errors import BuildError
 from seaway.faults import report_fault
 from seaway.release import ReleaseFailed
+from seaway.slugs.errors import BuildError
 from seaway.store import StoreError
 
 USER_ERRORS = (BuildError, ReleaseFailed, StoreError)

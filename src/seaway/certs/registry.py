@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime
 
-from seaway.slugs.slug import remove_tree
 from seaway.certs.check import CertificateFacts, covers
 from seaway.certs.files import CertificateFiles, TlsFiles
 from seaway.home import PRIVATE, write_secret
+from seaway.slugs.slug import remove_tree
 from seaway.store import Store, StoreError
 from seaway.store.models import App, Certificate, aware, utcnow
 

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 
-from seaway.slugs.git_source import pack_commit
 from seaway.cli.client import ApiClient
 from seaway.cli.linking import REMOTE_KEY, resolve_app
 from seaway.cli.logs import follow_log
 from seaway.cli.upload import git_dir, head_commit, pack_source
 from seaway.logs.query import SOURCES
+from seaway.slugs.git_source import pack_commit
 
 
 def _remember_remote(context: click.Context, _param: click.Parameter, value: str | None) -> str | None:

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 
-from seaway.slugs.deps import failure_hints
-from seaway.slugs.slug import SLUG_APP
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
 from seaway.faults import report_fault
@@ -24,6 +22,8 @@ from seaway.release.environment import dyno_environment
 from seaway.release.watch import ReleaseWatcher, Watch
 from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
+from seaway.slugs.deps import failure_hints
+from seaway.slugs.slug import SLUG_APP
 from seaway.store import Store, StoreError
 from seaway.store.models import App, Commit, Release, Slug
 

@@ -16,6 +16,8 @@ from typing import Any, BinaryIO
 
 from uv import find_uv_bin
 
+from seaway.host import RunAs, grant_traverse
+from seaway.sandbox import Sandbox
 from seaway.slugs import deps, slug
 from seaway.slugs.appjson import read_app_json
 from seaway.slugs.cache import BuildCache
@@ -30,8 +32,6 @@ from seaway.slugs.runner import HostRunner, Runner, SandboxRunner
 from seaway.slugs.source import SourceLimits, format_size
 from seaway.slugs.static_cache import StaticCache
 from seaway.slugs.workspace import Workspace, identity
-from seaway.host import RunAs, grant_traverse
-from seaway.sandbox import Sandbox
 
 Emit = Callable[[str], None]
 VENV = ".venv"

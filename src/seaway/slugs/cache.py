@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from seaway.slugs.slug import remove_tree
 from seaway.host import RunAs
+from seaway.slugs.slug import remove_tree
 
 OLD_LAYOUT = ("uv",)  # before builder/: uv's cache sat at the top, where the build could reach the venvs too
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from uv import find_uv_bin
 
+from seaway.host import ROOT, chown_tree
 from seaway.slugs.bytecode import compile_sources, reuse_bytecode
 from seaway.slugs.cache import BuildCache
 from seaway.slugs.commands import run_command
@@ -28,7 +29,6 @@ from seaway.slugs.managers import (
 from seaway.slugs.python import Interpreter
 from seaway.slugs.runner import HostRunner, Runner
 from seaway.slugs.slug import make_read_only, remove_tree, source_manifest
-from seaway.host import ROOT, chown_tree
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -12,11 +12,11 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from seaway.host import ROOT, RunAs, chown_tree
 from seaway.slugs.errors import BuildError
 from seaway.slugs.project import select_project
 from seaway.slugs.slug import SLUG_APP, make_read_only, remove_tree
 from seaway.slugs.source import SourceLimits, extract_source, format_size
-from seaway.host import ROOT, RunAs, chown_tree
 
 
 class Workspace:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from seaway.store import StoreError
+from seaway.errors import Invalid
 
 APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -12,18 +12,18 @@ CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def check_app_name(name: str) -> str:
     if not APP_NAME.fullmatch(name):
-        raise StoreError(
+        raise Invalid(
             f"Invalid app name {name!r}: a name must start with a letter, end with a letter or digit, contain only "
-            "lowercase letters, digits and dashes, and be 3 to 30 characters long (e.g. `my-app`).", 422
+            "lowercase letters, digits and dashes, and be 3 to 30 characters long (e.g. `my-app`)."
         )
     return name
 
 
 def check_config_key(key: str) -> str:
     if not CONFIG_KEY.fullmatch(key):
-        raise StoreError(
+        raise Invalid(
             f"Invalid config var name {key!r}: use letters, digits and underscores, not starting with a digit "
-            "(e.g. SECRET_KEY).", 422
+            "(e.g. SECRET_KEY)."
         )
     return key
 
@@ -38,16 +38,16 @@ def check_config_changes(current: dict[str, str], changes: dict[str, str | None]
     for key, value in changes.items():
         check_config_key(key)
         if key in owned:
-            raise StoreError(
+            raise Invalid(
                 f"Cannot overwrite attachment values: {key} belongs to the add-on {owned[key]}, and only the add-on "
                 f"commands change it (`seaway addons:destroy {owned[key]}` removes it; `addons:create "
-                "postgresql --as OTHER` attaches one under another name).", 422)
+                "postgresql --as OTHER` attaches one under another name).")
         if value is not None and "\x00" in value:
-            raise StoreError(f"The value of {key} holds a NUL byte, which no process environment can carry: "
-                             "remove it (binary data belongs base64-encoded in a config var).", 422)
+            raise Invalid(f"The value of {key} holds a NUL byte, which no process environment can carry: "
+                          "remove it (binary data belongs base64-encoded in a config var).")
     merged = {**current, **changes}
     total = sum(len(k.encode()) + len(v.encode()) for k, v in merged.items() if v is not None)
     if total > CONFIG_TOTAL_LIMIT:
-        raise StoreError(f"The app's config vars would total {total / 1024:.1f} kB, over the {CONFIG_TOTAL_LIMIT // 1024} "
-                         "kB limit: keep large values (certificates, JSON documents) in a file of the app or in "
-                         "its database, and put only their location in a config var.", 422)
+        raise Invalid(f"The app's config vars would total {total / 1024:.1f} kB, over the {CONFIG_TOTAL_LIMIT // 1024} "
+                      "kB limit: keep large values (certificates, JSON documents) in a file of the app or in "
+                      "its database, and put only their location in a config var.")

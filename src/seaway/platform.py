@@ -25,6 +25,7 @@ from seaway.certs.service import CertificateService
 from seaway.dynos import Dyno, DynoManager
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.sandboxed import SandboxedDynos
+from seaway.errors import Conflict, Invalid, Misconfigured, NotFound, UserError
 from seaway.git_remote.repos import AppRepos
 from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user, rename_app_user
@@ -45,7 +46,7 @@ from seaway.slugs.procfile import PROCESS_TYPE
 from seaway.slugs.python import installed_interpreters
 from seaway.slugs.slug import remove_tree
 from seaway.slugs.source import SourceLimits
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import App, Commit, Release, Slug, utcnow
 
 Emit = Callable[[str], None]
@@ -113,7 +114,7 @@ class Platform:
         try:
             return Server.from_url(self.settings.postgres_admin_url, find_bin_dir())
         except ValueError as error:
-            raise StoreError(str(error), 500) from error
+            raise Misconfigured(str(error)) from error
 
     def _dynos_changed(self, app: str) -> None:
         """A web dyno crashed or came back: route to the ones that are up."""
@@ -207,8 +208,8 @@ class Platform:
         """For monitors: can the database be reached, and is its schema where the code expects it?"""
         try:
             status = self.migrations.status(name)
-        except StoreError as error:
-            return {"health": "unknown" if error.status in (404, 409, 501) else "error", "detail": str(error)}
+        except UserError as error:
+            return {"health": "unknown" if isinstance(error, (NotFound, Conflict)) else "error", "detail": str(error)}
         if status["database_error"]:
             return {"health": "error", "detail": status["database_error"]}
         return {"health": "ok", "migrations": {k: status[k] for k in
@@ -252,14 +253,14 @@ class Platform:
         with self.releaser.renaming(name, new):
             app = self.store.app(name)
             if new == name:
-                raise StoreError(f"{name} is already called {name}.", 422)
+                raise Invalid(f"{name} is already called {name}.")
             if new in {other.name for other in self.store.apps()}:
-                raise StoreError(f"Name {new} is already taken. Choose another app name.", 409)
+                raise Conflict(f"Name {new} is already taken. Choose another app name.")
             if self._builds[name]:
-                raise StoreError(f"A build of {name} is running: rename it when the build has ended.", 409)
+                raise Conflict(f"A build of {name} is running: rename it when the build has ended.")
             if one_offs := self.dynos.one_offs(name):
                 running = ", ".join(f"{spec.name} (`{spec.command}`)" for spec in one_offs)
-                raise StoreError(f"One-off dynos of {name} are running: {running}. Rename it when they have ended.", 409)
+                raise Conflict(f"One-off dynos of {name} are running: {running}. Rename it when they have ended.")
             self.dynos.stop_app(name)
             self.router.update(remove=name)
             self.drains.close(name)
@@ -267,14 +268,14 @@ class Platform:
             if not refused:
                 try:
                     app = self._rename_records(app, new)
-                except StoreError as error:  # the name was taken meanwhile: nothing but the user moved
+                except UserError as error:  # the name was taken meanwhile: nothing but the user moved
                     rename_app_user(new, name)
                     refused = str(error)
             for drain in self.store.drains(app):
                 self._open_drain(app.name, drain.url, drain.token)
             self.releaser.bring_back(app)
         if refused:
-            raise StoreError(refused, 409)
+            raise Conflict(refused)
         return self.app_info(new)
 
     def _rename_records(self, app: App, new: str) -> App:
@@ -299,7 +300,7 @@ class Platform:
         try:
             target = DrainTarget.parse(url)
         except DrainError as error:
-            raise StoreError(str(error), 422) from error
+            raise Invalid(str(error)) from error
         drain = self.store.add_drain(self.store.app(name), target.url, f"d.{uuid.uuid4()}")
         self.drains.open(name, drain.url, drain.token)
         self.logs.append(name, "seaway", f"Drain {drain.url} added")
@@ -317,8 +318,8 @@ class Platform:
     def add_domain(self, name: str, hostname: str) -> list[str]:
         host = hostname.strip().lower().rstrip(".")
         if not HOSTNAME.fullmatch(host) or host.endswith(".localhost") or host == "localhost":
-            raise StoreError(f"{hostname!r} is not a hostname Seaway can route (like www.example.com; "
-                             "APP.localhost names are the apps' own).", 422)
+            raise Invalid(f"{hostname!r} is not a hostname Seaway can route (like www.example.com; "
+                          "APP.localhost names are the apps' own).")
         self.store.add_domain(self.store.app(name), host)
         self.releaser.route(name)
         self.logs.append(name, "seaway", f"Domain {host} added")
@@ -339,11 +340,11 @@ class Platform:
         ]
 
     def check_scale(self, name: str, quantities: dict[str, int]) -> App:
-        """The app, once `quantities` are a formation it may have (a StoreError with a 4xx status otherwise)."""
+        """The app, once `quantities` are a formation it may have (a UserError otherwise)."""
         app = self.store.app(name)
         for process_type, quantity in quantities.items():
             if not PROCESS_TYPE.fullmatch(process_type) or not 0 <= quantity <= 100:
-                raise StoreError(f"Cannot scale {process_type!r} to {quantity}: use TYPE=N with N from 0 to 100.", 422)
+                raise Invalid(f"Cannot scale {process_type!r} to {quantity}: use TYPE=N with N from 0 to 100.")
         return app
 
     def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
@@ -362,10 +363,10 @@ class Platform:
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
         for key, value in values.items():
             if key not in self.SETTING_LIMITS:
-                raise StoreError(f"Unknown setting {key!r}. Settings: {', '.join(self.SETTING_LIMITS)}.", 422)
+                raise Invalid(f"Unknown setting {key!r}. Settings: {', '.join(self.SETTING_LIMITS)}.")
             low, high, unit = self.SETTING_LIMITS[key]
             if value is not None and not low <= value <= high:
-                raise StoreError(f"{key} must be from {low} to {high} {unit}, got {value}.", 422)
+                raise Invalid(f"{key} must be from {low} to {high} {unit}, got {value}.")
         app = self.store.update_settings(self.store.app(name), **values)
         if {"router_timeout", "max_body_size", "force_https", "hsts"} & values.keys():
             self.releaser.route(name)
@@ -390,7 +391,7 @@ class Platform:
         app = self.store.app(name)
         release = self.store.release(app, version) if version else self.store.current_release(app)
         if release is None:
-            raise StoreError(f"{name} has no releases yet.", 404)
+            raise NotFound(f"{name} has no releases yet.")
         data = release_json(release, app.current_release, with_output=True)
         watch = self.releaser.watcher.watching(name)
         if watch is not None and watch.release.version == release.version:
@@ -405,7 +406,7 @@ class Platform:
 
     # -- config and add-ons ------------------------------------------------------
     def check_config(self, name: str, changes: dict[str, str | None]) -> App:
-        """The app, once `changes` are known to be storable (a StoreError with a 4xx status otherwise)."""
+        """The app, once `changes` are known to be storable (a UserError otherwise)."""
         app = self.store.app(name)
         owned = {addon.config_var: addon.name for addon in self.store.addons(app)}
         check_config_changes(self.store.config(app), changes, owned)
@@ -493,4 +494,4 @@ class Platform:
         return {"name": spec.name, "command": command}
 
 
-__all__ = ["BuildError", "Platform", "ReleaseFailed", "StoreError"]
+__all__ = ["BuildError", "Platform", "ReleaseFailed", "UserError"]

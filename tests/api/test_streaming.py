@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from seaway.api.streaming import stream_job
+from seaway.errors import NotFound
 from seaway.release import ReleaseFailed
 from seaway.slugs.errors import BuildError
-from seaway.store import StoreError
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -49,7 +49,7 @@ def test_lines_are_json_escaped():
 
 
 @pytest.mark.parametrize(("error", "stage"), [(BuildError("requirements.txt is missing"), {"failed": "build"}),
-                                            (StoreError("No such app: nope", status=404), {}),
+                                            (NotFound("No such app: nope"), {}),
                                             (ReleaseFailed("the release command exited with status 1"),
                                              {"failed": "release"})])
 def test_user_errors_become_their_message_and_say_which_stage_failed(error: Exception, stage: dict[str, str]):

@@ -12,7 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from seaway.store import Store, StoreError
+from seaway.api.errors import http_status
+from seaway.errors import UserError
+from seaway.store import Store
 from seaway.store.db import MIGRATIONS
 from seaway.store.models import App, Slug
 
@@ -88,38 +90,38 @@ def test_rename_keeps_the_apps_rows_and_frees_the_old_name(store: Store):
     store.change_config(app, {"A": "1"})
     store.create_release(app, None, {"A": "1"}, "Set A")
     store.create_app("taken")
-    with pytest.raises(StoreError, match="Name taken is already taken") as refused:
+    with pytest.raises(UserError, match="Name taken is already taken") as refused:
         store.rename_app(app, "taken")
-    assert refused.value.status == 409
+    assert http_status(refused.value) == 409
     renamed = store.rename_app(app, "after")
     assert (renamed.id, renamed.name) == (app.id, "after")
     assert store.config(store.app("after")) == {"A": "1"} and len(store.releases(renamed)) == 1
-    with pytest.raises(StoreError, match="Couldn't find that app"):
+    with pytest.raises(UserError, match="Couldn't find that app"):
         store.app("before")
     assert store.create_app("before").id != app.id
 
 
 def test_duplicate_name_is_409(store: Store):
     store.create_app("my-app")
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(UserError) as info:
         store.create_app("my-app")
-    assert info.value.status == 409
+    assert http_status(info.value) == 409
     assert "my-app" in str(info.value) and "already taken" in str(info.value)
     assert len(store.apps()) == 1
 
 
 def test_unknown_app_is_404(store: Store):
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(UserError) as info:
         store.app("nope")
-    assert info.value.status == 404
+    assert http_status(info.value) == 404
     assert "'nope'" in str(info.value)
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(UserError) as info:
         store.destroy_app("nope")
-    assert info.value.status == 404
+    assert http_status(info.value) == 404
 
 
 def test_store_error_defaults_to_400():
-    assert StoreError("bad").status == 400
+    assert http_status(UserError("bad")) == 400
 
 
 def test_destroy_removes_the_apps_rows_and_frees_the_name(store: Store):
@@ -239,9 +241,9 @@ def test_no_current_release_before_any_success(store: Store):
 
 def test_unknown_release_is_404(store: Store):
     app = store.create_app("my-app")
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(UserError) as info:
         store.release(app, 7)
-    assert info.value.status == 404
+    assert http_status(info.value) == 404
     assert "v7" in str(info.value)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -15,13 +15,13 @@ from seaway import __version__
 from seaway.api.attach import attach
 from seaway.api.auth import author_of, token_hash, valid_token
 from seaway.api.certs import add_cert_routes
+from seaway.api.errors import add_error_handlers
 from seaway.api.git import add_git_routes
 from seaway.api.openapi import ERRORS, JOB, LOG, NDJSON
 from seaway.api.postgres import add_postgres_routes
 from seaway.api.streaming import log_stream, stream_job
 from seaway.logs import LogQuery, QueryError
-from seaway.platform import Platform, ReleaseFailed, release_json
-from seaway.store import StoreError
+from seaway.platform import Platform, release_json
 from seaway.store.models import Commit
 
 MAX_UPLOAD = 512 * 1024 * 1024
@@ -82,14 +82,7 @@ def create_api(platform: Platform) -> FastAPI:
             raise HTTPException(401, "Invalid or missing API token. Use the token in SEAWAY_HOME/credentials "
                                      "(or set SEAWAY_API_TOKEN).", headers={"WWW-Authenticate": "Bearer"})
 
-    @api.exception_handler(StoreError)
-    def store_error(_request: Request, error: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=error.status)
-
-    @api.exception_handler(ReleaseFailed)
-    def not_now(_request: Request, error: ReleaseFailed) -> JSONResponse:
-        """Refused before anything started because of the app's state (no code deployed yet, say)."""
-        return JSONResponse({"detail": str(error)}, status_code=409)
+    add_error_handlers(api)
 
     @api.get("/health")
     def health() -> dict[str, str]:

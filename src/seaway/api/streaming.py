@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from seaway.errors import UserError
 from seaway.faults import report_fault
 from seaway.release import ReleaseFailed
 from seaway.slugs.errors import BuildError
-from seaway.store import StoreError
 
-USER_ERRORS = (BuildError, ReleaseFailed, StoreError)
+USER_ERRORS = (BuildError, ReleaseFailed, UserError)
 _DONE = object()
 
 
@@ -28,7 +28,7 @@ def stream_job(job: Callable[[Callable[[str], None]], Any]) -> Iterator[str]:
             outcome["result"] = job(lines.put)
         except USER_ERRORS as error:
             outcome["error"] = str(error)
-            if not isinstance(error, StoreError):  # which stage failed, for `git push` to say
+            if not isinstance(error, UserError):  # which stage failed, for `git push` to say
                 outcome["failed"] = "build" if isinstance(error, BuildError) else "release"
         except Exception as error:  # reported to the client, not swallowed: the daemon keeps serving
             outcome["error"] = report_fault(error, "the request")

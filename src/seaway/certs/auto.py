@@ -14,9 +14,10 @@ from cryptography import x509
 from seaway.certs.acme_issuer import AcmeError, AcmeIssuer
 from seaway.certs.check import facts_of
 from seaway.certs.registry import AppCertificates
+from seaway.errors import Invalid, UserError
 from seaway.faults import report_fault
 from seaway.logs import LogStore
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import App, Certificate, Domain, aware, utcnow
 
 RENEW_DAYS = 30
@@ -42,8 +43,8 @@ class AutoCertificates:
     def enable(self, name: str) -> dict[str, Any]:
         app = self.store.app(name)
         if not self.store.domains(app):
-            raise StoreError(f"{name} has no custom domain to get a certificate for: add one first "
-                             "(`seaway domains:add www.example.com`, its DNS pointing at this host).", 422)
+            raise Invalid(f"{name} has no custom domain to get a certificate for: add one first "
+                          "(`seaway domains:add www.example.com`, its DNS pointing at this host).")
         self.store.update_settings(app, acm=1)
         for row in self.store.domain_rows(app):
             self.store.update_domain(row.hostname, acme_retry_at=None, acme_failures=0)
@@ -68,7 +69,7 @@ class AutoCertificates:
         """Order new certificates now, due or not (Heroku's certs:auto:refresh)."""
         app = self.store.app(name)
         if not app.acm:
-            raise StoreError(f"Automatic certificates are off for {name}: `seaway certs:auto:enable` first.", 422)
+            raise Invalid(f"Automatic certificates are off for {name}: `seaway certs:auto:enable` first.")
         threading.Thread(target=self._check_safely, args=(name, True), daemon=True, name=f"acme-{name}").start()
         return self.status(name)
 
@@ -106,7 +107,7 @@ class AutoCertificates:
         with self._lock:
             try:
                 app = self.store.app(name)
-            except StoreError:
+            except UserError:
                 return
             if not app.acm:
                 return

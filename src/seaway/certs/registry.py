@@ -8,9 +8,10 @@ import datetime
 
 from seaway.certs.check import CertificateFacts, covers
 from seaway.certs.files import CertificateFiles, TlsFiles
+from seaway.errors import UserError
 from seaway.home import PRIVATE, write_secret
 from seaway.slugs.slug import remove_tree
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import App, Certificate, aware, utcnow
 
 
@@ -41,7 +42,7 @@ class AppCertificates:
         """The certificate each of the app's hosts is served with (the router asks on every change)."""
         try:
             app = self.store.app(app_name)
-        except StoreError:
+        except UserError:
             return {host: self.files.local(host) for host in hosts}
         chosen = {host: self.serving(app, host) for host in hosts}
         return {host: self.paths(found) if found else self.files.local(host) for host, found in chosen.items()}

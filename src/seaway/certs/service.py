@@ -8,9 +8,10 @@ from typing import Any
 
 from seaway.certs.check import CertificateError, check_certificate, covers
 from seaway.certs.registry import AppCertificates
+from seaway.errors import Invalid, NotFound
 from seaway.logs import LogStore
 from seaway.router import RouterError
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import App, Certificate, aware, utcnow
 
 
@@ -40,7 +41,7 @@ class CertificateService:
         found = next((c for c in self.store.certificates(app) if c.name == cert_name), None)
         if found is None:
             names = ", ".join(c.name for c in self.store.certificates(app)) or "none"
-            raise StoreError(f"{app.name} has no certificate {cert_name!r} (its certificates: {names}).", 404)
+            raise NotFound(f"{app.name} has no certificate {cert_name!r} (its certificates: {names}).")
         return found
 
     def info(self, name: str, cert_name: str) -> dict[str, Any]:
@@ -53,14 +54,14 @@ class CertificateService:
         try:
             facts, chain, key = check_certificate(cert_pem, key_pem, self.store.domains(app), utcnow())
         except CertificateError as error:
-            raise StoreError(f"Certificate not added: {error}", 422) from error
+            raise Invalid(f"Certificate not added: {error}") from error
         certificate = self.installed.install(app, "own", facts, chain, key)
         try:
             self.route(name)
         except RouterError as error:
             self.installed.remove(certificate)
             self.route(name)
-            raise StoreError(f"Certificate not added: nginx refused it ({error}).", 422) from error
+            raise Invalid(f"Certificate not added: nginx refused it ({error}).") from error
         self.logs.append(name, "seaway", f"Certificate {certificate.name} added for {', '.join(facts.names)} "
                                          f"(issuer {facts.issuer}, expires {facts.not_after:%Y-%m-%d})")
         return self._json(app, certificate)

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from seaway.errors import NotFound
 from seaway.slugs.slug import remove_tree
-from seaway.store import StoreError
 from seaway.store.models import Commit
 
 
@@ -56,7 +56,7 @@ class AppRepos:
         """The commit `sha` of the app's repository, or a 404 saying how to get it there."""
         shown = _git("log", "-1", "--format=%H%n%s", f"{sha}^{{commit}}", "--", git_dir=self.ensure(app))
         if shown.returncode != 0 or len(sha) != 40:
-            raise StoreError(f"{app}'s repository has no commit {sha}. Push it first: `git push seaway main`.", 404)
+            raise NotFound(f"{app}'s repository has no commit {sha}. Push it first: `git push seaway main`.")
         full, _, subject = shown.stdout.partition("\n")
         return Commit(full.strip(), subject.strip())
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 
 from seaway.addons.postgres.addon import PostgresAddon
+from seaway.errors import Conflict, Invalid, NotFound, UserError
 from seaway.logs import LogStore
 from seaway.migrations.detect import Framework
 from seaway.migrations.lint import lint
@@ -14,7 +15,6 @@ from seaway.migrations.report import probe_failure, status
 from seaway.migrations.service import Migrations
 from seaway.release import ReleaseFailed, Releaser
 from seaway.release.releaser import RELEASE_TIMEOUT, SkipReleaseCommand
-from seaway.store import StoreError
 from seaway.store.models import App, Release, Slug
 
 Emit = Callable[[str], None]
@@ -46,7 +46,7 @@ class ReleaseSafety:
         spec = self.releaser.spec(app, release, slug, "release", 1, "")
         try:
             found = self.migrations.probe(spec, framework)
-        except StoreError as error:
+        except UserError as error:
             raise ReleaseFailed(f"reading the migrations failed: {error}") from error
         if found.get("conflicts"):
             raise ReleaseFailed(f"conflicting migrations ({'; '.join(found['conflicts'])}), so nothing was run. "
@@ -108,7 +108,7 @@ class ReleaseSafety:
               emit: Emit) -> None:
         try:
             findings = lint(self.migrations.offline_sql(spec, framework, current, pending))
-        except (StoreError, RuntimeError, FileNotFoundError) as error:
+        except (UserError, RuntimeError, FileNotFoundError) as error:
             emit(f" !     Migration lint skipped: {error}")
             return
         strict = release.config.get("SEAWAY_MIGRATION_LINT", "warn").lower() == "strict"
@@ -130,7 +130,7 @@ class ReleaseSafety:
             try:
                 note = self.before(app, release, slug, emit) or ""
             except (ReleaseFailed, SkipReleaseCommand) as error:
-                raise StoreError(f"Not migrating: {error}", 409) from error
+                raise Conflict(f"Not migrating: {error}") from error
             self._run(app, release, slug, command, emit, note)
         return {"command": command}
 
@@ -138,7 +138,7 @@ class ReleaseSafety:
         """Downgrade the database to `revision`, after a backup."""
         app, release, slug, framework = self._live(name)
         if not REVISION.fullmatch(revision):
-            raise StoreError(f"{revision!r} is not a revision (like 5d31038af84e, base or -1).", 422)
+            raise Invalid(f"{revision!r} is not a revision (like 5d31038af84e, base or -1).")
         with self.releaser.app_lock(app.name):
             backup = self._backup(app, release, emit)
             self._up_to_date.pop(app.name, None)
@@ -152,7 +152,7 @@ class ReleaseSafety:
         live = self.releaser.live(app)
         framework = self.migrations.framework(live[1].digest) if live else None
         if live is None or framework is None:
-            raise StoreError(f"{name} has no deployed Alembic, Flask-Migrate or Django migrations to run.", 404)
+            raise NotFound(f"{name} has no deployed Alembic, Flask-Migrate or Django migrations to run.")
         return app, live[0], live[1], framework
 
     def _run(self, app: App, release: Release, slug: Slug, command: str, emit: Emit, note: str) -> None:
@@ -162,4 +162,4 @@ class ReleaseSafety:
                                                timeout=app.release_timeout or RELEASE_TIMEOUT)
         self.logs.append(app.name, "seaway", f"`{command}` exited with status {code}")
         if code != 0:
-            raise StoreError(f"`{command}` failed (exit status {code}). {note}".strip(), 422)
+            raise Invalid(f"`{command}` failed (exit status {code}). {note}".strip())

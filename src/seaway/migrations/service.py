@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from seaway.dynos import DynoManager, DynoSpec
+from seaway.errors import Conflict, NotFound, Unavailable
 from seaway.migrations import report
 from seaway.migrations.detect import Framework, detect, migrations_digest
 from seaway.release import ReleaseFailed, Releaser
-from seaway.store import Store, StoreError
+from seaway.store import Store
 
 PROBES = {name: (Path(__file__).parent / f"probe_{name}.py").read_text()
           for name in ("alembic", "django", "offline_sql")}
@@ -35,11 +36,11 @@ class Migrations:
         try:
             spec = self.releaser.one_off_spec(app, COMMAND)
         except ReleaseFailed as error:
-            raise StoreError(str(error), 409) from error
+            raise Conflict(str(error)) from error
         framework = self.framework(spec.slug)
         if framework is None:
-            raise StoreError(f"No migrations found in {name}'s code: Seaway recognises Alembic (alembic.ini), "
-                             "Flask-Migrate (migrations/ with a Flask env.py) and Django (manage.py).", 404)
+            raise NotFound(f"No migrations found in {name}'s code: Seaway recognises Alembic (alembic.ini), "
+                           "Flask-Migrate (migrations/ with a Flask env.py) and Django (manage.py).")
         return self.probe(spec, framework), spec.env.get("DATABASE_URL", "")
 
     def probe(self, spec: DynoSpec, framework: Framework) -> dict[str, Any]:
@@ -55,7 +56,7 @@ class Migrations:
             found = None
         if found is None:
             tail = " / ".join(output[-3:]) or "no output"
-            raise StoreError(f"Reading {spec.app}'s migrations failed (exit status {code}): {tail}", 502)
+            raise Unavailable(f"Reading {spec.app}'s migrations failed (exit status {code}): {tail}")
         found["framework"] = framework.name
         return found
 
@@ -74,7 +75,7 @@ class Migrations:
             found = {}
         if "sql" not in found:
             why = found.get("error") or f"exit status {code}: {' / '.join(output[-3:]) or 'no output'}"
-            raise StoreError(f"the migrations' SQL could not be rendered offline ({why})", 502)
+            raise Unavailable(f"the migrations' SQL could not be rendered offline ({why})")
         if framework.name != "django":
             return str(found["sql"][0][1])
         return "\n".join(f"-- migration {label}\n{text}" for label, text in found["sql"])
@@ -83,7 +84,7 @@ class Migrations:
         found, url = self._probe(name)
         failure = report.probe_failure(found)
         if failure:
-            raise StoreError(f"Could not tell {name}'s migration status: {failure}", 502)
+            raise Unavailable(f"Could not tell {name}'s migration status: {failure}")
         return report.status(found, url)
 
     def history(self, name: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from seaway.dynos import DynoBootError, DynoManager, DynoSpec
 from seaway.dynos.manager import Slot
+from seaway.errors import Invalid, NotFound, UserError
 from seaway.faults import report_fault
 from seaway.host import app_user_name, is_root
 from seaway.logs import LogStore
@@ -24,7 +25,7 @@ from seaway.router import AppRoute, NginxRouter
 from seaway.settings import Settings
 from seaway.slugs.deps import failure_hints
 from seaway.slugs.slug import SLUG_APP
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import App, Commit, Release, Slug
 
 Emit = Callable[[str], None]
@@ -220,7 +221,7 @@ class Releaser:
         """Point the app's hostnames at its web dynos that are up, with its router settings."""
         try:
             found = self.store.app(app)
-        except StoreError:  # destroyed meanwhile
+        except UserError:  # destroyed meanwhile
             return
         backends, standby = self.dynos.web_backends(app), self.dynos.standby_backends(app)
         web = [slot for slot in self.dynos.slots(app) if slot.spec.web]
@@ -261,7 +262,7 @@ class Releaser:
             target = self._rollback_target(app, current, version)
             slug = self.store.slug(target.slug_digest) if target.slug_digest else None
             if slug is None:
-                raise StoreError(f"v{target.version} has no code to roll back to (it was made before the first deploy).")
+                raise UserError(f"v{target.version} has no code to roll back to (it was made before the first deploy).")
             config = {k: v for k, v in target.config.items() if k not in addon_vars}
             config.update({k: v for k, v in self.store.config(app).items() if k in addon_vars})
             emit(f"-----> Rolling back {app.name} to v{target.version}")
@@ -273,13 +274,13 @@ class Releaser:
         if version is not None:
             target = self.store.release(app, version)
             if target.status != "succeeded":
-                raise StoreError(f"v{version} {target.status}; roll back to a release that succeeded "
-                                 "(see `seaway releases`).", 422)
+                raise Invalid(f"v{version} {target.status}; roll back to a release that succeeded "
+                              "(see `seaway releases`).")
             return target
         earlier = [r for r in self.store.releases(app)  # newest first
                    if current and r.version < current.version and r.status == "succeeded" and r.slug_digest]
         if not earlier:
-            raise StoreError(f"{app.name} has no earlier release to roll back to.", 422)
+            raise Invalid(f"{app.name} has no earlier release to roll back to.")
         return earlier[0]
 
     # -- formation ---------------------------------------------------------------
@@ -308,8 +309,8 @@ class Releaser:
             slots = self.dynos.slots(app.name)
             chosen = [s for s in slots if target in (None, s.spec.process_type, s.spec.name)]
             if live is None or not chosen:
-                raise StoreError(f"No dynos matching {target!r} on {app.name}; see `seaway ps`." if target
-                                 else f"{app.name} has no dynos running.", 404)
+                raise NotFound(f"No dynos matching {target!r} on {app.name}; see `seaway ps`." if target
+                               else f"{app.name} has no dynos running.")
             fresh = [self.spec(app, *live, s.spec.process_type, s.spec.index, s.spec.command) for s in chosen]
             try:
                 replacements = self.dynos.start_formation(fresh)
@@ -329,8 +330,8 @@ class Releaser:
             if live is not None:
                 unknown = sorted(set(quantities) - set(live[1].process_types) - set(self.store.formation(app)))
                 if unknown:
-                    raise StoreError(f"No such process type {', '.join(unknown)} in the Procfile of v{live[0].version}. "
-                                     f"Types: {', '.join(sorted(t for t in live[1].process_types if t != 'release'))}.", 422)
+                    raise Invalid(f"No such process type {', '.join(unknown)} in the Procfile of v{live[0].version}. "
+                                  f"Types: {', '.join(sorted(t for t in live[1].process_types if t != 'release'))}.")
             before = self.store.formation(app)
             formation = self.store.scale(app, quantities)
             if live is not None:

@@ -1,5 +1,5 @@
 """store/: the platform's own state. Everything else reads and writes it through `Store`."""
 
-from seaway.store.db import Store, StoreError
+from seaway.store.db import Store
 
-__all__ = ["Store", "StoreError"]
+__all__ = ["Store"]

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from seaway.errors import Conflict, NotFound
 from seaway.store.models import (
     Addon,
     ApiToken,
@@ -33,14 +34,6 @@ from seaway.store.models import (
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 Row = TypeVar("Row")
-
-
-class StoreError(Exception):
-    """A lookup or change the store refused; the message is meant for the user."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -68,7 +61,7 @@ def migrate(engine: Engine) -> None:
 
 def _name_free(s: Session, name: str) -> None:
     if s.scalar(select(App).where(App.name == name)):
-        raise StoreError(f"Name {name} is already taken. Choose another app name.", 409)
+        raise Conflict(f"Name {name} is already taken. Choose another app name.")
 
 
 class Store:
@@ -96,7 +89,7 @@ class Store:
         with self.session() as s:
             app = s.scalar(select(App).where(App.name == name))
             if app is None:
-                raise StoreError(f"Couldn't find that app: {name!r}. Run `seaway apps` to list your apps.", 404)
+                raise NotFound(f"Couldn't find that app: {name!r}. Run `seaway apps` to list your apps.")
             return app
 
     def apps(self) -> list[App]:
@@ -108,7 +101,7 @@ class Store:
             _name_free(s, new)
             found = s.get(App, app.id)
             if found is None:
-                raise StoreError(f"Couldn't find that app: {app.name!r}. Run `seaway apps` to list your apps.", 404)
+                raise NotFound(f"Couldn't find that app: {app.name!r}. Run `seaway apps` to list your apps.")
             found.name = new
             return found
 
@@ -222,7 +215,7 @@ class Store:
         with self.session() as s:
             release = s.scalar(select(Release).where(Release.app_id == app.id, Release.version == version))
             if release is None:
-                raise StoreError(f"Release v{version} not found for {app.name}.", 404)
+                raise NotFound(f"Release v{version} not found for {app.name}.")
             return release
 
     def current_release(self, app: App) -> Release | None:
@@ -286,7 +279,7 @@ class Store:
         for addon in self.addons(app):
             if name in (addon.name, addon.config_var, addon.config_var.removesuffix("_URL")):
                 return addon
-        raise StoreError(f"No add-on {name!r} on {app.name}. See `seaway addons -a {app.name}`.", 404)
+        raise NotFound(f"No add-on {name!r} on {app.name}. See `seaway addons -a {app.name}`.")
 
     def remove_addon(self, addon: Addon) -> None:
         with self.session() as s:
@@ -313,12 +306,12 @@ class Store:
         if name is None:
             found = next((b for b in backups if b.status == "completed"), None)
             if found is None:
-                raise StoreError(f"{app.name} has no completed backup yet. Take one with `seaway pg:backups:capture`.", 404)
+                raise NotFound(f"{app.name} has no completed backup yet. Take one with `seaway pg:backups:capture`.")
             return found
         digits = name.lower().lstrip("b")
         found = next((b for b in backups if digits.isdigit() and b.number == int(digits)), None)
         if found is None:
-            raise StoreError(f"No backup {name!r} on {app.name}. See `seaway pg:backups -a {app.name}`.", 404)
+            raise NotFound(f"No backup {name!r} on {app.name}. See `seaway pg:backups -a {app.name}`.")
         return found
 
     def delete_backup(self, backup: Backup) -> None:
@@ -352,15 +345,15 @@ class Store:
             if existing is not None:
                 owner = s.get(App, existing.app_id)
                 where = "this app" if existing.app_id == app.id else f"the app {owner.name if owner else '?'}"
-                raise StoreError(f"{hostname} already belongs to {where}; a domain routes to one app. Remove it there "
-                                 "first with `seaway domains:remove`.", 409)
+                raise Conflict(f"{hostname} already belongs to {where}; a domain routes to one app. Remove it there "
+                               "first with `seaway domains:remove`.")
             s.add(Domain(hostname=hostname, app_id=app.id))
 
     def remove_domain(self, app: App, hostname: str) -> None:
         with self.session() as s:
             row = s.get(Domain, hostname)
             if row is None or row.app_id != app.id:
-                raise StoreError(f"{hostname} is not a domain of {app.name}; see `seaway domains -a {app.name}`.", 404)
+                raise NotFound(f"{hostname} is not a domain of {app.name}; see `seaway domains -a {app.name}`.")
             s.delete(row)
 
     def domain_rows(self, app: App) -> list[Domain]:
@@ -396,7 +389,7 @@ class Store:
     def add_drain(self, app: App, url: str, token: str) -> Drain:
         with self.session() as s:
             if s.scalar(select(Drain).where(Drain.app_id == app.id, Drain.url == url)) is not None:
-                raise StoreError(f"{app.name} already drains to {url}.", 409)
+                raise Conflict(f"{app.name} already drains to {url}.")
             drain = Drain(app_id=app.id, url=url, token=token)
             s.add(drain)
             s.flush()
@@ -406,7 +399,7 @@ class Store:
         with self.session() as s:
             drain = s.scalar(select(Drain).where(Drain.app_id == app.id, Drain.url == url))
             if drain is None:
-                raise StoreError(f"{app.name} has no drain {url}; see `seaway drains -a {app.name}`.", 404)
+                raise NotFound(f"{app.name} has no drain {url}; see `seaway drains -a {app.name}`.")
             s.delete(drain)
             return drain
 

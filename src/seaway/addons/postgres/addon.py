@@ -17,9 +17,10 @@ from seaway.addons.postgres.provision import AppDatabase, create_database, drop_
 from seaway.addons.postgres.schedule import due_action, parse_at, to_prune
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
+from seaway.errors import Conflict, Invalid, NotFound
 from seaway.logs import LogStore
 from seaway.release import Releaser
-from seaway.store import Store, StoreError
+from seaway.store import Store
 from seaway.store.models import Addon, App, Backup, BackupSchedule, aware, utcnow
 
 Emit = Callable[[str], None]
@@ -61,11 +62,11 @@ class PostgresAddon:
             return "DATABASE_URL" if "DATABASE_URL" not in taken else f"POSTGRESQL_{len(taken) + 1}_URL"
         base = attach_as.upper().removesuffix("_URL")
         if not ATTACHMENT.fullmatch(base):
-            raise StoreError(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
-                             "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).", 422)
+            raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
+                          "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
         config_var = "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
         if config_var in taken or config_var in self.store.config(app):
-            raise StoreError(f"{config_var} is already set on {app.name}; choose another name with --as.", 409)
+            raise Conflict(f"{config_var} is already set on {app.name}; choose another name with --as.")
         return config_var
 
     def destroy(self, name: str, addon_name: str, emit: Emit, author: str) -> dict[str, Any]:
@@ -74,8 +75,8 @@ class PostgresAddon:
         addon = self.store.addon(app, addon_name)
         final = self.capture(name, addon.name, "final", emit)
         if final["status"] != "completed":
-            raise StoreError(f"The final backup of {addon.name} failed ({final['reason']}); nothing was destroyed. "
-                             "Fix the cause, or take a backup yourself, and try again.", 409)
+            raise Conflict(f"The final backup of {addon.name} failed ({final['reason']}); nothing was destroyed. "
+                           "Fix the cause, or take a backup yourself, and try again.")
         server = self.server()
         drop_database(server.conninfo(), addon.details["role"], addon.details["database"])
         self.store.remove_addon(addon)
@@ -97,7 +98,7 @@ class PostgresAddon:
             return self.store.addon(app, addon_name)
         primary = next((a for a in addons if a.config_var == "DATABASE_URL"), addons[0] if addons else None)
         if primary is None:
-            raise StoreError(f"{app.name} has no PostgreSQL database. Add one with `seaway addons:create postgresql`.", 404)
+            raise NotFound(f"{app.name} has no PostgreSQL database. Add one with `seaway addons:create postgresql`.")
         return primary
 
     # -- pg:info, credentials, reset -------------------------------------------------
@@ -141,7 +142,7 @@ class PostgresAddon:
         addon = self._database(app, addon_name)
         safety = self.capture(name, addon.name, "safety", emit)
         if safety["status"] != "completed":
-            raise StoreError(f"The backup before the reset failed ({safety['reason']}); nothing was reset.", 409)
+            raise Conflict(f"The backup before the reset failed ({safety['reason']}); nothing was reset.")
         with psycopg.connect(self.server().conninfo(addon.details["database"]), autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION {}")
                          .format(sql.Identifier(addon.details["role"])))
@@ -195,7 +196,7 @@ class PostgresAddon:
         try:
             at, zone = parse_at(at_text)
         except ValueError as error:
-            raise StoreError(str(error), 422) from error
+            raise Invalid(str(error)) from error
         self.store.set_schedule(app, addon.name, at, zone)
         self.logs.append(name, "seaway", f"Backups of {addon.name} scheduled daily at {at} {zone}")
         return {"addon": addon.name, "at": at, "timezone": zone}
@@ -203,7 +204,7 @@ class PostgresAddon:
     def unschedule(self, name: str) -> dict[str, Any]:
         app = self.store.app(name)
         if self.store.schedule(app) is None:
-            raise StoreError(f"{name} has no backup schedule.", 404)
+            raise NotFound(f"{name} has no backup schedule.")
         self.store.set_schedule(app, None)
         self.logs.append(name, "seaway", "Backup schedule removed")
         return {"unscheduled": name}
@@ -273,13 +274,13 @@ class PostgresAddon:
         sound = [b for b in self.store.backups(self.store.app(name)) if b.addon == backup.addon
                  and b.verification == "verified" and b.name != backup.name and self.integrity(name, b) == "ok"]
         other = f" The newest sound, verified backup is {sound[0].name}." if sound else " No other sound backup exists."
-        raise StoreError(f"Backup {backup.name} was not restored: {why}. The database {backup.addon} is unchanged; "
-                         f"no safety backup was needed.{other}", 409)
+        raise Conflict(f"Backup {backup.name} was not restored: {why}. The database {backup.addon} is unchanged; "
+                       f"no safety backup was needed.{other}")
 
     def open_backup(self, name: str, backup_name: str | None) -> tuple[str, BinaryIO]:
         backup = self.store.backup(self.store.app(name), backup_name)
         if backup.status != "completed":
-            raise StoreError(f"Backup {backup.name} {backup.status}; it has no file to download.", 409)
+            raise Conflict(f"Backup {backup.name} {backup.status}; it has no file to download.")
         return backup.name, self.storage.open(name, backup.name)
 
     def delete_backup(self, name: str, backup_name: str) -> dict[str, Any]:
@@ -295,18 +296,18 @@ class PostgresAddon:
         app = self.store.app(name)
         backup = self.store.backup(app, backup_name)
         if backup.status != "completed":
-            raise StoreError(f"Backup {backup.name} {backup.status}; restore a completed one (see `seaway pg:backups`).", 409)
+            raise Conflict(f"Backup {backup.name} {backup.status}; restore a completed one (see `seaway pg:backups`).")
         addon = self.store.addon(app, backup.addon)
         self._refuse_unsound(name, backup)
         safety = self.capture(name, addon.name, "safety", emit)
         if safety["status"] != "completed":
-            raise StoreError(f"The safety backup before the restore failed ({safety['reason']}); nothing was restored.", 409)
+            raise Conflict(f"The safety backup before the restore failed ({safety['reason']}); nothing was restored.")
         emit(f"Restoring {backup.name} into {addon.name} in one transaction...")
         try:
             restore(self.server(), self.storage.fetch(name, backup.name), addon.details["database"],
                     addon.details["role"])
         except BackupError as error:
-            raise StoreError(f"Restoring {backup.name} failed, and {addon.name} was left as it was: {error}. "
-                             f"The safety backup is {safety['id']}.", 422) from error
+            raise Invalid(f"Restoring {backup.name} failed, and {addon.name} was left as it was: {error}. "
+                          f"The safety backup is {safety['id']}.") from error
         self.logs.append(name, "seaway", f"Backup {backup.name} restored into {addon.name} (safety backup {safety['id']})")
         return {"restored": backup.name, "safety_backup": safety["id"]}

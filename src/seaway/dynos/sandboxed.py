@@ -8,17 +8,17 @@ write them, which only matters inside the overlay (copy-up): no dyno can reach t
 
 from __future__ import annotations
 
-import os
 import pwd
 import random
-import subprocess
 import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from seaway.dynos.backend import DynoSpec, Notice
-from seaway.dynos.local import LocalDyno, dyno_environment
+from seaway.dynos.kept import Command
+from seaway.dynos.local import LocalDyno, Process, dyno_environment
 from seaway.dynos.memory import HARD_LIMIT, MemoryWatch, max_processes
 from seaway.host import RunAs, grant_write_tree
 from seaway.sandbox import Jail, JailSpec, Sandbox, environment_file
@@ -59,55 +59,65 @@ def loopback_listeners(pid: int, port: int) -> list[str]:
 
 
 class SandboxLaunch:
-    def __init__(self, sandbox: Sandbox, spec: DynoSpec, app_dir: Path, name: str, on_notice: Notice | None) -> None:
+    def __init__(self, sandbox: Sandbox, spec: DynoSpec, app_dir: Path, name: str, on_notice: Notice | None,
+                 state: dict[str, Any] | None = None) -> None:
+        """With `state` (see `state()`): the launch of a dyno a previous daemon started, taken back."""
         if not spec.user:
             raise ValueError(f"{spec.name}: a sandboxed dyno needs the app's user")
         self.sandbox, self.spec = sandbox, spec
-        user = RunAs.of(pwd.getpwnam(spec.user))
-        prefix = interpreter_prefix(app_dir)
         quota = spec.memory_mb
-        self.jail = sandbox.open(JailSpec(
-            name, user, overlay_lower=app_dir, binds=prefix_binds(prefix) if prefix else (),
-            memory_mb=HARD_LIMIT * quota if quota else None, max_processes=max_processes(quota or 512)))
-        address = self.jail.address
-        self.address: tuple[str, int] | None = (address, random.randint(*PORTS)) if spec.web and address else None
+        self._launcher: int | None = None
+        if state is not None:
+            self.jail = sandbox.adopt(state["jail"])
+            self.address: tuple[str, int] | None = tuple(state["address"]) if state["address"] else None  # type: ignore[assignment]
+            self._launcher = state["launcher"]
+        else:
+            user = RunAs.of(pwd.getpwnam(spec.user))
+            prefix = interpreter_prefix(app_dir)
+            self.jail = sandbox.open(JailSpec(
+                name, user, overlay_lower=app_dir, binds=prefix_binds(prefix) if prefix else (),
+                memory_mb=HARD_LIMIT * quota if quota else None, max_processes=max_processes(quota or 512)))
+            address = self.jail.address
+            self.address = (address, random.randint(*PORTS)) if spec.web and address else None
         self.memory = (MemoryWatch(quota, self.jail.cgroup, on_notice or (lambda _line: None), self._oom_kill)
                        if quota and self.jail.cgroup else None)
-        self._launcher: int | None = None
 
-    def popen(self, spec: DynoSpec, streams: dict[str, object]) -> subprocess.Popen[bytes]:
+    def command(self, spec: DynoSpec) -> Command:
         env = dyno_environment(spec, "/app/.venv/bin", "/app", self.address[1] if self.address else None)
         env_fd = environment_file(env)
-        try:
-            process = subprocess.Popen(self.jail.command(["/bin/bash", "-c", spec.command], env_fd),
-                                       start_new_session=True, **streams, **Jail.popen_kwargs(env_fd))  # type: ignore[arg-type]
-        except BaseException:
-            self.sandbox.close(self.jail)
-            raise
-        finally:
-            os.close(env_fd)
-        self._launcher = process.pid
-        return process
+        kwargs = Jail.popen_kwargs(env_fd)
+        return Command(self.jail.command(["/bin/bash", "-c", spec.command], env_fd), "/",
+                       kwargs["env"], fds=(env_fd,))  # type: ignore[arg-type]
+
+    def started(self, pid: int) -> None:
+        self._launcher = pid
+
+    def abandon(self) -> None:
+        self.sandbox.close(self.jail)
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": "sandbox", "jail": self.sandbox.jail_state(self.jail), "launcher": self._launcher,
+                "address": list(self.address) if self.address else None}
 
     def _oom_kill(self) -> None:
         if self._launcher is not None:
             self.jail.kill(self._launcher)
 
-    def terminate(self, process: subprocess.Popen[bytes]) -> None:
+    def terminate(self, process: Process) -> None:
         self.jail.terminate(process.pid)
 
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
+    def kill(self, process: Process) -> None:
         if process.poll() is None:
             self.jail.kill(process.pid)
 
-    def exited(self, process: subprocess.Popen[bytes]) -> None:
+    def exited(self, process: Process) -> None:
         if self.memory is not None and not self.memory.exceeded:
             self.memory.check()  # the kernel's out-of-memory kill may be why it exited: say R15 first
 
     def release(self) -> None:
         self.sandbox.close_later(self.jail)
 
-    def bind_problem(self, process: subprocess.Popen[bytes]) -> str | None:
+    def bind_problem(self, process: Process) -> str | None:
         if self.address is None or process.poll() is not None:
             return None
         found = loopback_listeners(process.pid, self.address[1])
@@ -133,6 +143,10 @@ class SandboxedDynos:
         if user is not None:
             self._let_write(app_dir, RunAs.of(user))
         return SandboxLaunch(self.sandbox, spec, app_dir, f"{spec.app}.{spec.name}.{uuid.uuid4().hex[:8]}", on_notice)
+
+    def adopt(self, spec: DynoSpec, state: dict[str, Any], on_notice: Notice | None) -> SandboxLaunch:
+        """The launch of a dyno a previous daemon started in the sandbox `state` describes."""
+        return SandboxLaunch(self.sandbox, spec, Path("/"), "", on_notice, state)
 
     def _let_write(self, app_dir: Path, user: RunAs) -> None:
         """The app's user may change the slug's own files in its dynos' overlays (once per slug and user)."""

@@ -15,12 +15,14 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from seaway.host import RunAs, is_root
-from seaway.sandbox.cgroups import Cgroups, kill_all
+from seaway.sandbox.cgroups import Cgroup, Cgroups, kill_all
 from seaway.sandbox.jail import SETUP_FAILED, Jail, JailSpec, environment_file
-from seaway.sandbox.network import DynoNetwork, NetworkError
+from seaway.sandbox.network import DynoNetwork, Lease, NetworkError
 from seaway.sandbox.view import Bind, Overlay, Skeleton, check_overlay_paths
 
 CLOSE_DELAY = 2.0  # seconds between a sandbox's end and its teardown (close_later)
@@ -80,7 +82,10 @@ class Sandbox:
         return notes
 
     # -- the host's side ---------------------------------------------------------------
-    def start(self) -> None:
+    def start(self, keep: Iterable[dict[str, Any]] = ()) -> None:
+        """Set up the host's side. `keep`: sandboxes a previous daemon opened whose processes still run
+        (`jail_state` of each), to be taken back with `adopt`: their network, groups and folders stay."""
+        keep = list(keep)
         missing = missing_pieces()
         problem = check_overlay_paths(self.folder)
         if missing or problem:
@@ -91,8 +96,10 @@ class Sandbox:
         os.chmod(self.folder, 0o700)
         self.jails_dir.mkdir(exist_ok=True)
         os.chmod(self.jails_dir, 0o700)
+        with self._lock:
+            self._names.update(state["name"] for state in keep)
         try:
-            self.network.start()
+            self.network.start(keep=[Lease(**state["lease"]) for state in keep if state.get("lease")])
         except NetworkError as error:
             raise SandboxError(str(error)) from error
         self.cgroups.prepare()
@@ -142,6 +149,33 @@ class Sandbox:
                 shutil.rmtree(folder, ignore_errors=True)
 
     # -- one sandbox -------------------------------------------------------------------
+    @staticmethod
+    def jail_state(jail: Jail) -> dict[str, Any]:
+        """What a later daemon needs to take the sandbox back (`adopt`), as JSON."""
+        cgroup = jail.cgroup
+        return {"name": jail.spec.name, "user": [jail.spec.user.name, jail.spec.user.uid, jail.spec.user.gid],
+                "network": jail.spec.network, "workdir": jail.spec.workdir, "kind": jail.spec.kind,
+                "scratch": str(jail.scratch), "fstab": str(jail.fstab), "skeleton": str(jail.skeleton),
+                "lease": vars(jail.lease) if jail.lease else None,
+                "cgroup": {"folders": [str(f) for f in cgroup.folders],
+                           "memory": [cgroup.memory[0], str(cgroup.memory[1])] if cgroup.memory else None}
+                if cgroup else None}
+
+    def adopt(self, state: dict[str, Any]) -> Jail:
+        """The sandbox a previous daemon opened (see `jail_state`, `start(keep=...)`), this daemon's now:
+        `close` takes it down as any other."""
+        spec = JailSpec(state["name"], RunAs(*state["user"]), network=state["network"], workdir=state["workdir"],
+                        kind=state["kind"])
+        with self._lock:
+            self._names.add(spec.name)
+        group = state["cgroup"]
+        cgroup = Cgroup(tuple(Path(f) for f in group["folders"]),
+                        (group["memory"][0], Path(group["memory"][1])) if group["memory"] else None) if group else None
+        lease = Lease(**state["lease"]) if state["lease"] else None
+        if lease is not None:
+            self.network.keep(lease)
+        return Jail(spec, Path(state["scratch"]), Path(state["fstab"]), Path(state["skeleton"]), lease, cgroup)
+
     def open(self, spec: JailSpec) -> Jail:
         with self._lock:
             if spec.name in self._names:

@@ -75,11 +75,15 @@ class DynoNetwork:
         self._refiller: threading.Thread | None = None
         self._stopping = False
         self._stopped = threading.Event()
+        self._kept: dict[int, Lease] = {}  # slot -> lease taken over from a previous daemon, still in use
 
     # -- the host side, once per daemon ------------------------------------------------
-    def start(self) -> None:
+    def start(self, keep: list[Lease] | None = None) -> None:
+        """`keep`: leases a previous daemon gave to sandboxes that still run: they stay as they are."""
         self._stopping = False
         self._stopped.clear()
+        for lease in keep or ():
+            self.keep(lease)
         self._check_unused()
         self.reap()
         added = _ip("addr", "add", f"{self.service_address}/32", "dev", "lo", check=False)
@@ -139,7 +143,9 @@ table ip {self._table} {{
     }}
 }}
 """
-        subprocess.run(["nft", "delete", "table", "ip", self._table], capture_output=True)
+        # One transaction: the table is replaced whole, never missing (dynos a restarted daemon keeps
+        # stay behind NAT and filters throughout).
+        rules = f"table ip {self._table} {{}}\ndelete table ip {self._table}\n" + rules
         result = subprocess.run(["nft", "-f", "-"], input=rules, capture_output=True, text=True)
         if result.returncode != 0:  # no NAT then: sandboxes reach nothing past the host (see warnings)
             self.nat = False
@@ -158,21 +164,34 @@ table ip {self._table} {{
             ready, self._ready = self._ready, []
         for lease in ready:
             self.release(lease)
+        with self._lock:
+            self._kept.clear()  # a stop takes everything down
         self.reap()
         if self.nat:
             subprocess.run(["nft", "delete", "table", "ip", self._table], capture_output=True)
         _ip("addr", "del", f"{self.service_address}/32", "dev", "lo", check=False)
 
+    def keep(self, lease: Lease) -> None:
+        """A lease a previous daemon made, in use by a sandbox this daemon takes back: not reaped, not given."""
+        with self._lock:
+            self._kept[lease.slot] = lease
+            if lease.slot in self._free:
+                self._free.remove(lease.slot)
+
     def reap(self) -> int:
-        """Remove namespaces and links of this daemon's that a killed daemon left behind."""
+        """Remove namespaces and links of this daemon's that a killed daemon left behind (but kept leases)."""
+        with self._lock:
+            links = {lease.host_interface for lease in self._kept.values()}
+            namespaces = {lease.netns for lease in self._kept.values()}
         count = 0
         for line in _ip("-o", "link", "show", check=False).stdout.splitlines():
             name = line.split(":")[1].strip().split("@")[0]
-            if name.startswith(f"sw{self.tag}"):
+            if name.startswith(f"sw{self.tag}") and name not in links:
                 _ip("link", "del", name, check=False)
                 count += 1
         for path in NETNS_DIR.glob(f"sw{self.tag}-*") if NETNS_DIR.is_dir() else []:
-            _ip("netns", "del", path.name, check=False)
+            if path.name not in namespaces:
+                _ip("netns", "del", path.name, check=False)
         return count
 
     # -- one sandbox -------------------------------------------------------------------
@@ -245,5 +264,6 @@ table ip {self._table} {{
     def release(self, lease: Lease) -> None:
         _ip("-force", batch=f"link del {lease.host_interface}\nnetns del {lease.netns}\n", check=False)
         with self._lock:
+            self._kept.pop(lease.slot, None)
             if lease.slot not in self._free:
                 self._free.append(lease.slot)

@@ -1,4 +1,7 @@
-"""The nginx process: started as the daemon's child, reloaded gracefully when routes change."""
+"""The nginx process: started in a session of its own, reloaded gracefully when routes change.
+
+nginx outlives a daemon that is killed (it keeps serving the routes it had); the next daemon finds it
+by its pid file and takes it back with a reload, rather than stopping it and starting another."""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from seaway.host import (
     grant_traverse,
     is_root,
     port_taken,
+    process_alive,
     read_pid,
-    stop_leftover,
 )
 from seaway.logs import LogStore
 from seaway.router.accesslog import RouterLog
@@ -35,6 +38,47 @@ class RouterError(Exception):
 
 
 UMASK = 0o077  # what nginx creates (pid file, a log file it must make itself) is its owner's alone
+
+
+class Leftover:
+    """An nginx master a previous daemon started (not this daemon's child): Popen's poll, signals, wait."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not process_alive(self.pid):
+            self.returncode = -1  # unknown: not ours to reap
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("nginx", timeout or 0)
+            time.sleep(0.02)
+        return self.returncode  # type: ignore[return-value]
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def running_master(pid_file: Path, conf: Path) -> int | None:
+    """The pid of the nginx master running `conf` that `pid_file` names, if it still runs."""
+    pid = read_pid(pid_file)
+    if pid is None or not process_alive(pid):
+        return None
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    command = b" ".join(words)
+    return pid if b"nginx" in command and str(conf).encode() in command else None
 
 
 def find_nginx() -> str:
@@ -85,7 +129,8 @@ class NginxRouter:
         self.conf = directory / "nginx.conf"
         self.binary = find_nginx()
         self.user = worker_user()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | Leftover | None = None
+        self._started = False
         self._routes: dict[str, AppRoute] = {}
         self._lock = threading.Lock()
 
@@ -133,21 +178,29 @@ class NginxRouter:
             grant_traverse(self.webroot, self.user)
 
     def start(self, routes: list[AppRoute]) -> None:
+        """Serve `routes` (routes given to `update` before, a daemon's taken-back dynos', win over them). An
+        nginx a killed daemon left running is taken back: reloaded with this configuration, never stopped
+        (it serves throughout)."""
         self._prepare_directory()
-        # An nginx left by a daemon that was killed: stop it so the port is ours again.
-        stop_leftover(read_pid(self.directory / "nginx.pid"), "nginx", signal.SIGTERM, timeout=5)
         if self.access_log:
             self.access_log.start()
         with self._lock:
-            self._routes = {r.app: r for r in routes}
-            self._dynos = {r.app: dict(r.dynos) for r in routes}
+            self._routes = {r.app: r for r in routes} | self._routes
+            self._dynos = {r.app: dict(r.dynos) for r in routes} | self._dynos
             self._write_config()
+            leftover = running_master(self.directory / "nginx.pid", self.conf)
+            if leftover is not None:
+                self.process = Leftover(leftover)
+                self._started = True
+                self._reload()
+                return
             log = open_private(self.directory / "nginx.out")
             try:
                 self.process = subprocess.Popen(self._command(), stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                                 start_new_session=True, umask=UMASK)
             finally:
                 os.close(log)
+            self._started = True
         self._wait_workers(set(), timeout=10)
 
     def _wait_workers(self, old: set[int], timeout: float) -> None:
@@ -179,6 +232,8 @@ class NginxRouter:
             if remove is not None:
                 self._routes.pop(remove, None)
                 self._dynos.pop(remove, None)
+            if not self._started:  # `start` writes the configuration, with this route in it
+                return
             try:
                 self._write_config()
             except RouterError:

@@ -1,4 +1,7 @@
-"""The embedded PostgreSQL cluster: initialised under SEAWAY_HOME, run as the daemon's child, TLS on."""
+"""The embedded PostgreSQL cluster: initialised under SEAWAY_HOME, run in a session of its own, TLS on.
+
+The server outlives a daemon that is killed; the next daemon finds it running on the data folder
+(postmaster.pid) and keeps it, reloading its configuration, rather than stopping and starting it."""
 
 from __future__ import annotations
 
@@ -55,6 +58,45 @@ class PostgresError(Exception):
     pass
 
 
+class Leftover:
+    """A server a previous daemon started (not this daemon's child): Popen's poll, signals, wait."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not process_alive(self.pid):
+            self.returncode = -1  # unknown: not ours to reap
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("postgres", timeout or 0)
+            time.sleep(0.05)
+        return self.returncode  # type: ignore[return-value]
+
+
+def running_postmaster(data: Path, port: int) -> int | None:
+    """The pid of a postmaster running on `data` and `port` (its postmaster.pid: pid, data folder, start
+    time, port, ...), if it still runs."""
+    try:
+        lines = (data / "postmaster.pid").read_text().splitlines()
+        pid, folder, listening = int(lines[0]), lines[1], int(lines[3])
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError, IndexError):
+        return None
+    if not process_alive(pid) or b"postgres" not in command or Path(folder) != data or listening != port:
+        return None
+    return pid
+
+
 def find_bin_dir() -> Path:
     configured = os.environ.get("SEAWAY_POSTGRES_BIN")
     candidates = [configured] if configured else []
@@ -80,7 +122,7 @@ class EmbeddedCluster:
         self.password_file = directory / "superuser-password"
         self.bin = find_bin_dir()
         self.user: RunAs | None = ensure_system_user(SYSTEM_USER, "Seaway PostgreSQL") if is_root() else None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | Leftover | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self.on_event: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True)
@@ -153,14 +195,34 @@ class EmbeddedCluster:
             grant_traverse(self.data, self.user)
         self.initialise()
         self._write_hba()
-        # A server left by a daemon that was killed: fast shutdown, so this daemon owns the cluster again.
-        stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)
         self._stopping.clear()
-        self._spawn()
+        if not self._take_back():
+            # A server left that is not running as this daemon would run it: fast shutdown, then ours.
+            stop_leftover(read_pid(self.data / "postmaster.pid"), "postgres", signal.SIGINT, timeout=30)
+            self._spawn()
         close_maintenance_databases(self.admin_conninfo())  # app roles reach their own database only
         if self._watcher is None or not self._watcher.is_alive():
             self._watcher = threading.Thread(target=self._watch, daemon=True, name="postgres-watch")
             self._watcher.start()
+
+    def _take_back(self) -> bool:
+        """Keep a server a killed daemon left running on this cluster (it serves throughout): it rereads
+        its configuration (pg_hba.conf was just written). Whether there was one that answers."""
+        pid = running_postmaster(self.data, self.port)
+        if pid is None:
+            return False
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        wanted = f"listen_addresses={','.join(filter(None, ['127.0.0.1', self.service_address]))}".encode()
+        if wanted not in command:  # the service address changed: it must listen elsewhere
+            return False
+        self.process = Leftover(pid)
+        os.kill(pid, signal.SIGHUP)
+        try:
+            self._wait_ready(timeout=10)
+        except PostgresError:
+            return False
+        self.on_event(f"PostgreSQL (pid {pid}) was still running: kept")
+        return True
 
     def _write_hba(self) -> None:
         path = self.data / "pg_hba.conf"

@@ -82,6 +82,19 @@ class Workspace:
 
 
 
+def remove_leftovers(builds_dir: Path) -> list[str]:
+    """Remove what builds left in `builds_dir` (call at the daemon's start, before any build runs: a
+    daemon killed mid-build leaves its working copy, venv and all). The names of the folders removed."""
+    removed = []
+    for entry in sorted(builds_dir.iterdir()) if builds_dir.is_dir() else []:
+        if entry.is_dir() and not entry.is_symlink():
+            remove_tree(entry)
+        else:
+            entry.unlink(missing_ok=True)
+        removed.append(entry.name)
+    return removed
+
+
 def _identity(path: Path) -> tuple[int, int, int] | None:
     """(device, inode, owner) of a folder that is no link, else None."""
     try:

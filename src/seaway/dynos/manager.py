@@ -310,6 +310,57 @@ class DynoManager:
         for thread in threads + self._retirements:
             thread.join()
 
+    # -- after a daemon restart ----------------------------------------------
+    def adopt(self, specs: list[DynoSpec], survivors: list) -> tuple[list[Slot], list[DynoSpec], list]:
+        """Take back dynos a previous daemon left running (the backend's `survivors()`) as slots for
+        `specs` (a formation): a survivor fills a spec of the same release, process type, index, slug and
+        command, and still runs (a web one accepting connections). Returns the slots (up, not yet live:
+        the caller switches to them), the specs no survivor filled, and the survivors that filled none."""
+        slots: list[Slot] = []
+        missing: list[DynoSpec] = []
+        rest = list(survivors)
+        for spec in specs:
+            match = next((s for s in rest if s.app == spec.app and
+                          s.fills(spec.release, spec.process_type, spec.index, spec.slug, spec.command)), None)
+            if match is None:
+                missing.append(spec)
+                continue
+            rest.remove(match)
+            output = self._output(spec)
+            holder: list[Dyno] = []
+            try:
+                dyno = self.backend.attach(match, spec, output,  # type: ignore[attr-defined]
+                                           on_exit=lambda code, holder=holder: self._exited(holder, code),
+                                           on_notice=lambda line, spec=spec: self._log(spec, line))
+            except OSError as error:
+                self._log(spec, f"Could not be taken back after the platform restarted: {error}")
+                missing.append(spec)
+                continue
+            holder.append(dyno)
+            slot = Slot(spec, dyno, output)
+            if dyno.exit_code() is None and (dyno.address is None or dyno.wait_until_bound(1)):
+                slot.set_state("up")
+                slot.up_at = time.monotonic()
+                self._log(spec, f"Taken back after the platform restarted (v{spec.release}); still running")
+                slots.append(slot)
+            else:
+                self._log(spec, "Taken back after the platform restarted, but not serving: replaced")
+                self.retire([slot])
+                missing.append(spec)
+        return slots, missing, rest
+
+    def dispose(self, survivors: list, reason: str) -> None:
+        """Stop dynos a previous daemon left running that nothing takes back, in the background (SIGTERM,
+        SIGKILL after their stop timeout), saying why in their app's log."""
+        for survivor in survivors:
+            spec = self.backend.spec_of(survivor)  # type: ignore[attr-defined]
+            self._log(spec, f"Stopping {spec.name} (v{spec.release}), left running by the previous daemon: {reason}")
+            try:
+                dyno = self.backend.attach(survivor, spec, self._output(spec))  # type: ignore[attr-defined]
+            except OSError:
+                continue  # it ended meanwhile
+            self.retire([Slot(spec, dyno)])
+
     # -- reading -----------------------------------------------------------
     def slots(self, app: str) -> list[Slot]:
         with self._lock:

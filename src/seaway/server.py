@@ -1,4 +1,10 @@
-"""The daemon, `seaway server`: owns the API, nginx, PostgreSQL and every dyno, and stops them all on exit."""
+"""The daemon, `seaway server`: owns the API, nginx, PostgreSQL and every dyno, and stops them all on exit.
+
+A requested stop (SIGTERM, SIGINT) stops everything, as before: dynos (SIGTERM, SIGKILL after their
+stop timeout), nginx, PostgreSQL and the sandbox network. Operators and the tests rely on it leaving
+nothing behind. A daemon that dies instead (kill -9, a crash, the OOM killer) stops nothing: dynos run
+on under their keepers (dynos/keeper.py), nginx and PostgreSQL in sessions of their own, and the next
+`seaway server` on the same home takes them all back (Platform.start) without a request failing."""
 
 from __future__ import annotations
 

@@ -56,8 +56,7 @@ def write_atomically(path: str, text: str) -> None:
     temporary = path + ".tmp"
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
+        os.write(fd, text.encode())  # no fsync: the record matters only while this boot lasts
     finally:
         os.close(fd)
     os.replace(temporary, path)

@@ -167,9 +167,7 @@ def write_record(folder: Path, record: dict[str, Any]) -> None:
     temporary = folder / (RECORD + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(record, f)
-        f.flush()
-        os.fsync(f.fileno())
+        json.dump(record, f)  # no fsync: a record matters only while this boot lasts (its processes too)
     os.replace(temporary, folder / RECORD)
 
 

@@ -19,13 +19,6 @@ def seaway_commands_in_the_table() -> set[str]:
 
 
 def test_every_seaway_command_of_the_heroku_table_exists_and_an_e2e_test_runs_it():
-    import seaway.cli.certs  # noqa: F401 - what main() registers
-    import seaway.cli.drains  # noqa: F401
-    import seaway.cli.migrations  # noqa: F401
-    import seaway.cli.postgres  # noqa: F401
-    import seaway.cli.remotes  # noqa: F401
-    import seaway.cli.session  # noqa: F401
-
     commands = seaway_commands_in_the_table()
     assert len(commands) >= 20
     assert commands <= set(cli.commands), commands - set(cli.commands)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from seaway.cli.remotes import ADJECTIVES, NOUNS, generated_name
+from seaway.cli.apps import ADJECTIVES, NOUNS, generated_name
 from seaway.naming import check_app_name
 
 

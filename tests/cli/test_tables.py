@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from seaway.cli.main import print_table
+from seaway.cli.common import print_table
 
 
 @pytest.mark.parametrize("cell", ["Set [red] config", "[/foo]", "[bold]x[/bold]", "a [link=http://x]b"])

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from seaway.cli.common import app_option, client, confirm_app, json_option, print_json, print_table
 from seaway.cli.linking import resolve_app
-from seaway.cli.main import app_option, cli, client, confirm_app, json_option, print_json, print_table
 
 
-@cli.command("certs:ca")
+@click.command("certs:ca")
 def certs_ca() -> None:
     """Print the local CA's certificate (PEM): trust it to reach https://APP.localhost without warnings
     (`curl --cacert ca.pem`, or a browser's certificate store)."""
@@ -28,7 +28,7 @@ def _print_certificate(data: dict) -> None:
         click.echo(f"{label + ':':<16}{value}")
 
 
-@cli.command("certs")
+@click.command("certs")
 @app_option
 @json_option
 def certs(app: str | None, as_json: bool) -> None:
@@ -46,7 +46,7 @@ def certs(app: str | None, as_json: bool) -> None:
                   "ACME" if c["kind"] == "auto" else "own", ", ".join(c["domains"]), c["status"]] for c in data])
 
 
-@cli.command("certs:add")
+@click.command("certs:add")
 @click.argument("certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("key", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @app_option
@@ -65,7 +65,7 @@ def certs_add(certificate: Path, key: Path, app: str | None, as_json: bool) -> N
     _print_certificate(data)
 
 
-@cli.command("certs:info")
+@click.command("certs:info")
 @click.option("--name", "cert_name", help="Which certificate (see `seaway certs`); needed when there are several.")
 @app_option
 @json_option
@@ -78,7 +78,7 @@ def certs_info(cert_name: str | None, app: str | None, as_json: bool) -> None:
     _print_certificate(data)
 
 
-@cli.command("certs:remove")
+@click.command("certs:remove")
 @click.option("--name", "cert_name", help="Which certificate (see `seaway certs`); needed when there are several.")
 @click.option("--confirm", help="The app's name, to confirm.")
 @app_option
@@ -110,7 +110,7 @@ def _print_auto(data: dict) -> None:
                   (d["retry_at"] or "")[:19].replace("T", " ")] for d in data["domains"]])
 
 
-@cli.command("certs:auto")
+@click.command("certs:auto")
 @app_option
 @json_option
 def certs_auto(app: str | None, as_json: bool) -> None:
@@ -121,7 +121,7 @@ def certs_auto(app: str | None, as_json: bool) -> None:
     _print_auto(data)
 
 
-@cli.command("certs:auto:enable")
+@click.command("certs:auto:enable")
 @app_option
 def certs_auto_enable(app: str | None) -> None:
     """Get and renew certificates for the app's custom domains from the ACME CA (their DNS must point here)."""
@@ -131,7 +131,7 @@ def certs_auto_enable(app: str | None) -> None:
     click.echo("Certificates are ordered in the background: watch `seaway certs:auto`.")
 
 
-@cli.command("certs:auto:disable")
+@click.command("certs:auto:disable")
 @app_option
 def certs_auto_disable(app: str | None) -> None:
     """Stop automatic certificates; the ones issued are removed."""
@@ -140,10 +140,14 @@ def certs_auto_disable(app: str | None) -> None:
     click.echo(f"Disabling automatic certificates for {name}... done")
 
 
-@cli.command("certs:auto:refresh")
+@click.command("certs:auto:refresh")
 @app_option
 def certs_auto_refresh(app: str | None) -> None:
     """Order the app's automatic certificates again now."""
     name = resolve_app(app)
     client().request("POST", f"/apps/{name}/certs/auto/refresh")
     click.echo(f"Refreshing automatic certificates for {name}... started (see `seaway certs:auto`)")
+
+
+COMMANDS = [certs_ca, certs, certs_add, certs_info, certs_remove, certs_auto, certs_auto_enable, certs_auto_disable,
+            certs_auto_refresh]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from seaway.cli.common import app_option, client, json_option, print_json, print_table
 from seaway.cli.linking import resolve_app
-from seaway.cli.main import app_option, cli, client, json_option, print_json, print_table
 
 
-@cli.command("drains")
+@click.command("drains")
 @app_option
 @json_option
 def drains(app: str | None, as_json: bool) -> None:
@@ -25,7 +25,7 @@ def drains(app: str | None, as_json: bool) -> None:
                   str(d.get("dropped", 0)), d.get("last_error", "")] for d in data])
 
 
-@cli.command("drains:add")
+@click.command("drains:add")
 @click.argument("url")
 @app_option
 def drains_add(url: str, app: str | None) -> None:
@@ -35,7 +35,7 @@ def drains_add(url: str, app: str | None) -> None:
     click.echo(f"Successfully added drain {result['url']} to {name} (token {result['token']})")
 
 
-@cli.command("drains:remove")
+@click.command("drains:remove")
 @click.argument("url")
 @app_option
 def drains_remove(url: str, app: str | None) -> None:
@@ -43,3 +43,6 @@ def drains_remove(url: str, app: str | None) -> None:
     name = resolve_app(app)
     client().request("DELETE", f"/apps/{name}/drains", params={"url": url})
     click.echo(f"Successfully removed drain {url} from {name}")
+
+
+COMMANDS = [drains, drains_add, drains_remove]

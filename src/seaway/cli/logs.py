@@ -1,4 +1,4 @@
-"""`logs --tail`: follow an app's log, and carry on where it stopped when the daemon restarts."""
+"""`logs`: an app's log; with --tail, follow it and carry on where it stopped when the daemon restarts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from typing import Any
 import click
 
 from seaway.cli.client import ApiClient
+from seaway.cli.common import app_option, client
+from seaway.cli.linking import resolve_app
+from seaway.logs.query import SOURCES
 
 RETRY_EVERY = 1.0  # seconds between attempts while the daemon is away
 RESUME_WINDOW = 10_000  # at most this many lines written while the daemon was away are shown
@@ -62,3 +65,27 @@ def follow_log(api: ApiClient, app: str, params: dict[str, Any]) -> None:
             click.echo("--- the Seaway daemon went away; waiting for it to come back (Ctrl-C to stop) ---", err=True)
             away = True
         time.sleep(RETRY_EVERY)
+
+
+@click.command("logs")
+@app_option
+@click.option("-n", "--num", default=100, show_default=True, help="How many lines of history.")
+@click.option("-t", "--tail", is_flag=True, help="Keep following new lines (across deploys and daemon restarts).")
+@click.option("-s", "--source", type=click.Choice(SOURCES), help="Only lines from this source.")
+@click.option("-d", "--dyno", help="Only lines of this dyno (web.1) or of every dyno of a type (web).")
+@click.option("-g", "--grep", help="Only lines that contain this text.")
+def logs(app: str | None, num: int, tail: bool, source: str | None, dyno: str | None, grep: str | None) -> None:
+    """Show an app's log: app output, router lines, releases, platform events."""
+    name = resolve_app(app)
+    params = {"num": num, "tail": tail, "source": source or "", "dyno": dyno or "", "grep": grep or ""}
+    try:
+        if tail:
+            follow_log(client(), name, params)
+        else:
+            for line in client().stream("GET", f"/apps/{name}/logs", params=params):
+                click.echo(line)
+    except KeyboardInterrupt:
+        pass
+
+
+COMMANDS = [logs]

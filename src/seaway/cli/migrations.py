@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from seaway.cli.common import app_option, client, json_option, print_json, print_table
 from seaway.cli.linking import resolve_app
-from seaway.cli.main import app_option, cli, client, json_option, print_json, print_table
 
 
-@cli.command("migrations:status")
+@click.command("migrations:status")
 @app_option
 @json_option
 def migrations_status(app: str | None, as_json: bool) -> None:
@@ -24,7 +24,7 @@ def migrations_status(app: str | None, as_json: bool) -> None:
         click.echo(f"{label + ':':<11}{value}")
 
 
-@cli.command("migrations:history")
+@click.command("migrations:history")
 @app_option
 @json_option
 def migrations_history(app: str | None, as_json: bool) -> None:
@@ -37,7 +37,7 @@ def migrations_history(app: str | None, as_json: bool) -> None:
                   ", ".join(r["parents"]) or "-", r["date"][:19], r["message"]] for r in data])
 
 
-@cli.command("migrations:validate")
+@click.command("migrations:validate")
 @app_option
 @json_option
 def migrations_validate(app: str | None, as_json: bool) -> None:
@@ -53,14 +53,14 @@ def migrations_validate(app: str | None, as_json: bool) -> None:
     raise SystemExit(1)
 
 
-@cli.command("migrations:upgrade")
+@click.command("migrations:upgrade")
 @app_option
 def migrations_upgrade(app: str | None) -> None:
     """Run the migration step again in a one-off dyno, with the release phase's checks and backup."""
     client().job("POST", f"/apps/{resolve_app(app)}/migrations/upgrade")
 
 
-@cli.command("migrations:downgrade")
+@click.command("migrations:downgrade")
 @click.argument("revision")
 @app_option
 @click.option("--confirm", help="The app's name, to confirm.")
@@ -72,3 +72,6 @@ def migrations_downgrade(revision: str, app: str | None, confirm: str | None) ->
                                f"Run again with --confirm {name}.")
     result = client().job("POST", f"/apps/{name}/migrations/downgrade", params={"revision": revision, "confirm": confirm})
     click.echo(f"Downgraded to {result['revision']}; the database as it was is backup {result['backup']}.")
+
+
+COMMANDS = [migrations_status, migrations_history, migrations_validate, migrations_upgrade, migrations_downgrade]

@@ -1,4 +1,4 @@
-"""`addons:*` and `pg:*` commands: the PostgreSQL add-on, its credentials and its backups."""
+"""`pg:*` commands: the PostgreSQL add-on's database, its credentials and its backups."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
+from seaway.cli.common import app_option, client, confirm_app, json_option, print_json, print_table
 from seaway.cli.linking import resolve_app
-from seaway.cli.main import app_option, cli, client, confirm_app, json_option, print_json, print_table
 from seaway.libpq import PARAMETER_ENVIRONMENT
 
 addon_option = click.option("--addon", help="Which database (default: the one attached as DATABASE_URL).")
@@ -23,49 +23,7 @@ def _size(size: int) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
-@cli.command("addons")
-@app_option
-@json_option
-def addons(app: str | None, as_json: bool) -> None:
-    """List an app's add-ons."""
-    data = client().request("GET", f"/apps/{resolve_app(app)}/addons")
-    if as_json:
-        return print_json(data)
-    if not data:
-        click.echo("No add-ons. Add a database with `seaway addons:create postgresql`.")
-        return
-    print_table(["Add-on", "Attached as", "Database", "Created"],
-                [[a["name"], a["config_var"], a["database"], a["created_at"][:19].replace("T", " ")] for a in data])
-
-
-@cli.command("addons:info")
-@click.argument("name")
-@app_option
-@json_option
-def addons_info(name: str, app: str | None, as_json: bool) -> None:
-    """Show one add-on."""
-    data = client().request("GET", f"/apps/{resolve_app(app)}/addons/{name}")
-    if as_json:
-        return print_json(data)
-    click.echo(f"=== {data['name']}")
-    for key in ("service", "config_var", "database", "role", "created_at"):
-        click.echo(f"{key + ':':<12}{data[key]}")
-
-
-@cli.command("addons:destroy")
-@click.argument("name")
-@app_option
-@click.option("--confirm", help="The app's name, to confirm.")
-def addons_destroy(name: str, app: str | None, confirm: str | None) -> None:
-    """Destroy an add-on and its data; a final backup is taken first and kept."""
-    app_name = resolve_app(app)
-    confirm = confirm_app(app_name, confirm, f"This destroys {name} and its data (a final backup is taken first).")
-    result = client().job("DELETE", f"/apps/{app_name}/addons/{name}", params={"confirm": confirm})
-    click.echo(f"Destroyed {result['destroyed']} (release v{result['release']}). Final backup "
-               f"{result['final_backup']}: {result['location']}")
-
-
-@cli.command("pg:info")
+@click.command("pg:info")
 @app_option
 @addon_option
 @json_option
@@ -114,7 +72,7 @@ def psql_invocation(psql: str, url: str, sql: str | None, environ: Mapping[str, 
     return [psql, *(["-c", sql] if sql else [])], {**environ, **connection_environment(url)}
 
 
-@cli.command("pg:psql")
+@click.command("pg:psql")
 @app_option
 @addon_option
 @click.option("-c", "--command", "sql", help="Run one SQL command and exit.")
@@ -125,7 +83,7 @@ def pg_psql(app: str | None, addon: str | None, sql: str | None) -> None:
     sys.exit(subprocess.run(argv, env=env).returncode)
 
 
-@cli.command("pg:credentials:rotate")
+@click.command("pg:credentials:rotate")
 @app_option
 @addon_option
 def pg_credentials_rotate(app: str | None, addon: str | None) -> None:
@@ -135,7 +93,7 @@ def pg_credentials_rotate(app: str | None, addon: str | None) -> None:
     click.echo(f"Rotated the credentials of {result['addon']} (release v{result['release']})")
 
 
-@cli.command("pg:reset")
+@click.command("pg:reset")
 @app_option
 @addon_option
 @click.option("--confirm", help="The app's name, to confirm.")
@@ -148,7 +106,7 @@ def pg_reset(app: str | None, addon: str | None, confirm: str | None) -> None:
     click.echo(f"Reset {result['addon']}; backup {result['backup']} was taken first.")
 
 
-@cli.command("pg:backups")
+@click.command("pg:backups")
 @app_option
 @json_option
 def pg_backups(app: str | None, as_json: bool) -> None:
@@ -174,7 +132,7 @@ def _verified(backup: dict) -> str:
     return backup["verification"] or "-"
 
 
-@cli.command("pg:backups:capture")
+@click.command("pg:backups:capture")
 @app_option
 @addon_option
 def pg_backups_capture(app: str | None, addon: str | None) -> None:
@@ -185,7 +143,7 @@ def pg_backups_capture(app: str | None, addon: str | None) -> None:
         raise click.ClickException(f"Backup {result['id']} {result['status']}: {result['reason']}")
 
 
-@cli.command("pg:backups:info")
+@click.command("pg:backups:info")
 @click.argument("backup", required=False)
 @app_option
 @json_option
@@ -200,7 +158,7 @@ def pg_backups_info(backup: str | None, app: str | None, as_json: bool) -> None:
     click.echo(f"{'tables:':<14}" + ", ".join(f"{t} ({n} rows)" for t, n in sorted(data["tables"].items())))
 
 
-@cli.command("pg:backups:restore")
+@click.command("pg:backups:restore")
 @click.argument("backup", required=False)
 @app_option
 @click.option("--confirm", help="The app's name, to confirm.")
@@ -213,7 +171,7 @@ def pg_backups_restore(backup: str | None, app: str | None, confirm: str | None)
     click.echo(f"Restored {result['restored']}; the database as it was is backup {result['safety_backup']}.")
 
 
-@cli.command("pg:backups:download")
+@click.command("pg:backups:download")
 @click.argument("backup", required=False)
 @app_option
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: APP-ID.dump).")
@@ -240,7 +198,7 @@ def pg_backups_download(backup: str | None, app: str | None, output: Path | None
     click.echo(f"Wrote {target} ({_size(written)})")
 
 
-@cli.command("pg:backups:delete")
+@click.command("pg:backups:delete")
 @click.argument("backup")
 @app_option
 @click.option("--confirm", help="The app's name, to confirm.")
@@ -251,7 +209,7 @@ def pg_backups_delete(backup: str, app: str | None, confirm: str | None) -> None
     click.echo(f"Deleted {client().request('DELETE', f'/apps/{name}/pg/backups/{backup}')['deleted']}")
 
 
-@cli.command("pg:backups:schedule")
+@click.command("pg:backups:schedule")
 @app_option
 @addon_option
 @click.option("--at", "at", required=True, help="Daily time and time zone, e.g. '02:00 Europe/Paris' (default UTC).")
@@ -263,10 +221,14 @@ def pg_backups_schedule(app: str | None, addon: str | None, at: str) -> None:
     click.echo(f"Scheduled daily backups of {data['addon']} at {data['at']} {data['timezone']}")
 
 
-@cli.command("pg:backups:unschedule")
+@click.command("pg:backups:unschedule")
 @app_option
 def pg_backups_unschedule(app: str | None) -> None:
     """Stop scheduled backups (those taken stay)."""
     name = resolve_app(app)
     client().request("DELETE", f"/apps/{name}/pg/backups/schedule")
     click.echo(f"Stopped scheduled backups of {name}")
+
+
+COMMANDS = [pg_info, pg_psql, pg_credentials_rotate, pg_reset, pg_backups, pg_backups_capture, pg_backups_info,
+            pg_backups_restore, pg_backups_download, pg_backups_delete, pg_backups_schedule, pg_backups_unschedule]

@@ -8,13 +8,13 @@ import subprocess
 import click
 import httpx
 
-from seaway.cli.main import cli, client
-from seaway.cli.remotes import _origin, helper_command, use_credential_helper
+from seaway.cli.common import client
+from seaway.cli.remotes import helper_command, origin_of, use_credential_helper
 from seaway.credentials import api_location, login_path, write_credentials
 from seaway.settings import Settings
 
 
-@cli.command("login")
+@click.command("login")
 @click.option("--url", help="The Seaway API's URL, e.g. http://127.0.0.1:5050")
 @click.option("--token", help="An API token (the daemon prints the first one and keeps it in SEAWAY_HOME/credentials).")
 def login(url: str | None, token: str | None) -> None:
@@ -36,27 +36,30 @@ def login(url: str | None, token: str | None) -> None:
                f"Credentials saved in {login_path()}; git uses them for {url}/git/.")
 
 
-@cli.command("logout")
+@click.command("logout")
 def logout() -> None:
     """Forget the stored URL and token, and git's use of them."""
     path = login_path()
     path.unlink(missing_ok=True)
     url, _ = api_location(Settings.from_env())
-    subprocess.run(["git", "config", "--global", "--unset-all", f"credential.{_origin(url)}.helper",
+    subprocess.run(["git", "config", "--global", "--unset-all", f"credential.{origin_of(url)}.helper",
                     helper_command().replace("\\", "\\\\")], capture_output=True)
     click.echo("Local credentials cleared.")
 
 
-@cli.command("auth:whoami")
+@click.command("auth:whoami")
 def whoami() -> None:
     """Say whose token is in use."""
     click.echo(client().request("GET", "/account")["token"])
 
 
-@cli.command("auth:token")
+@click.command("auth:token")
 def auth_token() -> None:
     """Print the API token in use (for SEAWAY_API_TOKEN, or git's password)."""
     api = client()
     if not api.token:
         raise click.ClickException("No token: run `seaway login`.")
     click.echo(api.token)
+
+
+COMMANDS = [login, logout, whoami, auth_token]

@@ -13,17 +13,20 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from seaway.addons.postgres import EmbeddedCluster, drop_database
-from seaway.addons.postgres.addon import PostgresAddon
+from seaway.addons.postgres.addon import PostgresAddon, PostgresBackups
 from seaway.addons.postgres.cluster import find_bin_dir
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
+from seaway.app_settings import changes_dynos, changes_routing, check_changes, effective
 from seaway.certs.acme_issuer import AcmeIssuer
 from seaway.certs.auto import AutoCertificates
 from seaway.certs.files import CertificateFiles
 from seaway.certs.registry import AppCertificates
 from seaway.certs.service import CertificateService
-from seaway.dynos import Dyno, DynoManager
+from seaway.dynos import Dyno, DynoSpec
 from seaway.dynos.local import LocalBackend
+from seaway.dynos.local_runtime import LocalRuntime
+from seaway.dynos.runtime import Runtime
 from seaway.dynos.sandboxed import SandboxedDynos
 from seaway.errors import Conflict, Invalid, Misconfigured, NotFound, UserError
 from seaway.git_remote.repos import AppRepos
@@ -31,12 +34,17 @@ from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
-from seaway.migrations.safety import ReleaseSafety
+from seaway.migrations.commands import MigrationCommands
+from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
 from seaway.migrations.service import Migrations
 from seaway.naming import check_app_name, check_config_changes
-from seaway.release import ReleaseFailed, Releaser
-from seaway.release.releaser import RELEASE_TIMEOUT, max_body_mb
-from seaway.router import AppRoute, NginxRouter
+from seaway.release import ReleaseCommand, ReleaseFailed, Releaser
+from seaway.release.formation import Formations
+from seaway.release.locks import AppLocks
+from seaway.release.rollback import Rollbacks
+from seaway.release.specs import Specs
+from seaway.release.watch import ReleaseWatcher
+from seaway.router import NginxRouter
 from seaway.sandbox import host_sandbox
 from seaway.settings import Settings
 from seaway.slugs.builder import Builder, BuildRequest
@@ -46,6 +54,7 @@ from seaway.slugs.procfile import PROCESS_TYPE
 from seaway.slugs.python import installed_interpreters
 from seaway.slugs.slug import remove_tree
 from seaway.slugs.source import SourceLimits
+from seaway.slugs.workspace import remove_leftovers
 from seaway.store import Store
 from seaway.store.models import App, Commit, Release, Slug, utcnow
 
@@ -76,10 +85,6 @@ class Platform:
         self.builder = Builder(settings.slugs_dir, settings.builds_dir, settings.cache_dir, self.sandbox,
                                SourceLimits(settings.max_slug_mb * 1024 * 1024, settings.max_slug_files),
                                settings.python_downloads, settings.pythons_dir)
-        self.backend = LocalBackend(settings.slugs_dir, settings.run_dir,
-                                    SandboxedDynos(self.sandbox) if self.sandbox else None)
-        self.dynos = DynoManager(self.backend, self.logs, settle=settings.settle_time, on_change=self._dynos_changed,
-                                 log_rate=settings.log_rate)
         self.certificates = CertificateFiles(settings.tls_dir)
         self.certificates.prepare()
         self.installed_certificates = AppCertificates(self.store, self.certificates)
@@ -87,21 +92,43 @@ class Platform:
                                   keepalive=settings.router_keepalive, workers=settings.router_workers,
                                   https_port=settings.router_https_port, certificates=self.installed_certificates,
                                   trusted_proxies=settings.trusted_proxies)
+        self.runtime = self._runtime()
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
             settings.postgres_dir, settings.postgres_port,
             self.sandbox.service_address if self.sandbox else None, settings.dyno_network if self.sandbox else None)
-        self.releaser = Releaser(self.store, self.dynos, self.router, self.logs, settings)
         self._stopping = threading.Event()
         self._builds: Counter[str] = Counter()  # builds running, per app
         self._builds_lock = threading.Lock()
-        self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server,
-                                LocalStorage(settings.backups_dir))
-        self.migrations = Migrations(self.store, self.releaser, self.dynos, settings.slugs_dir)
-        self.safety = ReleaseSafety(self.migrations, self.pg, self.releaser, self.logs)
-        self.releaser.before_release = self.safety.before
-        self.certs = CertificateService(self.store, self.installed_certificates, self.releaser.route, self.logs)
+        self._wire_release_stage(settings)
+        self.certs = CertificateService(self.store, self.installed_certificates, self.route, self.logs)
         self.auto_certs = AutoCertificates(self.store, self.installed_certificates, self._acme_issuer,
-                                           self.releaser.route, self.logs)
+                                           self.route, self.logs)
+
+    def _runtime(self) -> Runtime:
+        """Where formations run, as SEAWAY_RUNTIME says (local: this host's sandboxed processes behind nginx)."""
+        if self.settings.runtime != "local":
+            raise Misconfigured(f"SEAWAY_RUNTIME={self.settings.runtime!r} is not a runtime Seaway has: use local.")
+        self.backend = LocalBackend(self.settings.slugs_dir, self.settings.run_dir,
+                                    SandboxedDynos(self.sandbox) if self.sandbox else None)
+        return LocalRuntime(self.backend, self.logs, self.router, as_app_users=is_root(), sandbox=self.sandbox,
+                            settle=self.settings.settle_time, log_rate=self.settings.log_rate)
+
+    def _wire_release_stage(self, settings: Settings) -> None:
+        """The release stage: releases and their release phase, in its order, and what changes dynos."""
+        self.locks = AppLocks()
+        self.specs = Specs(self.store, settings)
+        self.watcher = ReleaseWatcher(self.runtime, self.store, self.logs, self.locks)
+        self.migrations = Migrations(self.store, self.specs, self.runtime, settings.slugs_dir)
+        self.backups = PostgresBackups(self.store, self.logs, self.postgres_server, LocalStorage(settings.backups_dir))
+        check, backup = MigrationCheck(self.migrations, self.specs, self.backups), PreMigrationBackup(self.backups)
+        lint = MigrationLint(self.migrations, self.logs)
+        self.releaser = Releaser(self.store, self.specs, self.runtime, self.watcher, self.logs, settings, phase=[
+            check, backup, lint, ReleaseCommand(self.runtime, self.specs.spec, self.logs, settings)])
+        self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server, self.backups)
+        self.migration_commands = MigrationCommands(self.store, self.specs, self.runtime, self.locks, self.migrations,
+                                                    [check, backup, lint], check, backup, self.logs, settings)
+        self.formations = Formations(self.store, self.specs, self.runtime, self.watcher, self.logs)
+        self.rollbacks = Rollbacks(self.store, self.releaser)
 
     def _acme_issuer(self) -> AcmeIssuer:
         return AcmeIssuer(self.settings.acme_directory, self.settings.acme_email, self.settings.tls_dir / "acme",
@@ -116,9 +143,13 @@ class Platform:
         except ValueError as error:
             raise Misconfigured(str(error)) from error
 
-    def _dynos_changed(self, app: str) -> None:
-        """A web dyno crashed or came back: route to the ones that are up."""
-        self.releaser.route(app)
+    def route(self, name: str) -> None:
+        """Route the app as its domains and settings now say (after a change of either, or of its certificates)."""
+        try:
+            app = self.store.app(name)
+        except NotFound:  # destroyed meanwhile
+            return
+        self.runtime.route(name, self.specs.routing(app))
 
     # -- lifecycle -------------------------------------------------------------
     def isolation_warnings(self) -> list[str]:
@@ -136,11 +167,13 @@ class Platform:
         return ["SEAWAY_SANDBOX=off: dynos and builds run without sandboxes"]
 
     def start(self) -> None:
-        """Start PostgreSQL and nginx, then bring back every app's current release."""
+        """Start PostgreSQL and nginx (or keep those a killed daemon left running), take back the dynos of
+        current releases that outlived it, and bring back every other app's formation."""
         threading.Thread(target=installed_interpreters, daemon=True).start()  # warm the first build
-        if self.sandbox is not None:
-            self.sandbox.start()
-        self.backend.reap_orphans()
+        self.runtime.recover()  # starts the sandbox, keeping the sandboxes of dynos to take back
+        for leftover in remove_leftovers(self.settings.builds_dir):
+            print(f"seaway: removed {self.settings.builds_dir / leftover}, left by a build that never ended",
+                  file=sys.stderr, flush=True)
         self.store.fail_pending_releases()
         self.git.install_hook()
         if self.postgres is not None:
@@ -149,16 +182,25 @@ class Platform:
         names = {app.id: app.name for app in apps}
         for drain in self.store.drains():
             self._open_drain(names[drain.app_id], drain.url, drain.token)
-        self.router.start([AppRoute(app.name) for app in apps])
-        threading.Thread(target=self.pg.run_schedules, args=(self._stopping, self.settings.schedule_interval),
+        missing = {app.name: self._take_back(app) for app in apps}
+        self.runtime.forget_others(set(missing))
+        self.runtime.start({app.name: self.specs.routing(app) for app in apps})  # routes to the dynos taken back
+        threading.Thread(target=self.backups.run_schedules, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="backup-scheduler").start()
         threading.Thread(target=self.auto_certs.run, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="certificate-renewals").start()
-        threads = [threading.Thread(target=self.releaser.restore, args=(app,)) for app in apps]
+        threads = [threading.Thread(target=self.formations.restore, args=(app,)) if missing[app.name] is None
+                   else threading.Thread(target=self.formations.top_up, args=(app,))
+                   for app in apps if missing[app.name] != []]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+
+    def _take_back(self, app: App) -> list[DynoSpec] | None:
+        live = self.specs.live(app)
+        return self.runtime.take_back(app.name, self.specs.formation(app, *live) if live else [],
+                                      live[0].version if live else None)
 
     def _open_drain(self, name: str, url: str, token: str) -> None:
         try:
@@ -168,8 +210,7 @@ class Platform:
 
     def stop(self) -> None:
         self._stopping.set()
-        self.dynos.stop_all()
-        self.router.stop()
+        self.runtime.stop()
         if self.postgres is not None:
             self.postgres.stop()
         if self.sandbox is not None:
@@ -181,7 +222,7 @@ class Platform:
         app = self.store.create_app(check_app_name(name))
         app_user(app.name)  # when root: the app's own system user, for its builds and dynos
         self.git.ensure(app.name)
-        self.router.update(AppRoute(app.name))
+        self.runtime.route(app.name, self.specs.routing(app))
         self.logs.append(app.name, "seaway", f"App {app.name} created")
         return self.app_info(app.name)
 
@@ -222,17 +263,15 @@ class Platform:
         """Stop everything, take a final backup of each database (kept), then remove the app."""
         app = self.store.app(name)
         finals = []
-        with self.releaser.app_lock(name):
-            self.releaser.watcher.end(name)
-            self.dynos.stop_app(name)
-            self.router.update(remove=name)
+        with self.watcher.changing(name):
+            self.runtime.retire(name)
             for addon in self.store.addons(app):
                 if addon.service == "postgresql":
-                    final = self.pg.capture(name, addon.name, "final", lambda _line: None)
+                    final = self.backups.capture(name, addon.name, "final", lambda _line: None)
                     finals.append(f"{addon.name}: {final['id']} {final['status']}" +
                                   (f" ({final['reason']})" if final["reason"] else ""))
                     drop_database(self.postgres_server().conninfo(), addon.details["role"], addon.details["database"])
-            kept = self.pg.storage.archive_app(name, utcnow().strftime("%Y%m%dT%H%M%S"))
+            kept = self.backups.storage.archive_app(name, utcnow().strftime("%Y%m%dT%H%M%S"))
             slugs = sorted({self.settings.slugs_dir / r.slug_digest for r in self.store.releases(app) if r.slug_digest})
             self.store.destroy_app(name)
             self.drains.close(name)
@@ -250,7 +289,7 @@ class Platform:
         """Give the app another name: its dynos restart under it, and its router hostname, git repository,
         logs, backups, build cache and system user follow. The old name is free afterwards."""
         check_app_name(new)
-        with self.releaser.renaming(name, new):
+        with self.watcher.renaming(name, new):
             app = self.store.app(name)
             if new == name:
                 raise Invalid(f"{name} is already called {name}.")
@@ -258,11 +297,10 @@ class Platform:
                 raise Conflict(f"Name {new} is already taken. Choose another app name.")
             if self._builds[name]:
                 raise Conflict(f"A build of {name} is running: rename it when the build has ended.")
-            if one_offs := self.dynos.one_offs(name):
+            if one_offs := self.runtime.one_offs(name):
                 running = ", ".join(f"{spec.name} (`{spec.command}`)" for spec in one_offs)
                 raise Conflict(f"One-off dynos of {name} are running: {running}. Rename it when they have ended.")
-            self.dynos.stop_app(name)
-            self.router.update(remove=name)
+            self.runtime.retire(name)
             self.drains.close(name)
             refused = rename_app_user(name, new)
             if not refused:
@@ -273,7 +311,7 @@ class Platform:
                     refused = str(error)
             for drain in self.store.drains(app):
                 self._open_drain(app.name, drain.url, drain.token)
-            self.releaser.bring_back(app)
+            self.formations.bring_back(app)
         if refused:
             raise Conflict(refused)
         return self.app_info(new)
@@ -281,7 +319,7 @@ class Platform:
     def _rename_records(self, app: App, new: str) -> App:
         old, app = app.name, self.store.rename_app(app, new)
         self.logs.rename(old, new)
-        self.pg.rename_app(old, new)
+        self.backups.rename_app(old, new)
         self.git.rename(old, new)
         cache = self.settings.cache_dir / "apps"
         remove_tree(cache / new)
@@ -320,24 +358,24 @@ class Platform:
         if not HOSTNAME.fullmatch(host) or host.endswith(".localhost") or host == "localhost":
             raise Invalid(f"{hostname!r} is not a hostname Seaway can route (like www.example.com; "
                           "APP.localhost names are the apps' own).")
-        self.store.add_domain(self.store.app(name), host)
-        self.releaser.route(name)
+        with self.watcher.changing(name):
+            self.store.add_domain(self.store.app(name), host)
+            self.route(name)
         self.logs.append(name, "seaway", f"Domain {host} added")
         return self.domains(name)
 
     def remove_domain(self, name: str, hostname: str) -> list[str]:
-        self.store.remove_domain(self.store.app(name), hostname.strip().lower().rstrip("."))
-        self.releaser.route(name)
+        with self.watcher.changing(name):
+            self.store.remove_domain(self.store.app(name), hostname.strip().lower().rstrip("."))
+            self.route(name)
         self.logs.append(name, "seaway", f"Domain {hostname} removed")
         return self.domains(name)
 
     def ps(self, name: str) -> list[dict[str, Any]]:
-        return [
-            {"name": slot.spec.name, "type": slot.spec.process_type, "release": slot.spec.release,
-             "command": slot.spec.command, "state": slot.state, "since": slot.since.isoformat(),
-             "restarts": slot.restarts, "exit_code": slot.exit_code}
-            for slot in self.dynos.slots(name)
-        ]
+        self.store.app(name)
+        return [{"name": dyno.name, "type": dyno.process_type, "release": dyno.release, "command": dyno.command,
+                 "state": dyno.state, "since": dyno.since.isoformat(), "restarts": dyno.restarts,
+                 "exit_code": dyno.exit_code} for dyno in self.runtime.status(name)]
 
     def check_scale(self, name: str, quantities: dict[str, int]) -> App:
         """The app, once `quantities` are a formation it may have (a UserError otherwise)."""
@@ -348,43 +386,32 @@ class Platform:
         return app
 
     def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
-        return self.releaser.scale(self.check_scale(name, quantities), quantities, emit)
+        return self.formations.scale(self.check_scale(name, quantities), quantities, emit)
+
+    def formation(self, name: str) -> dict[str, int]:
+        return self.store.formation(self.store.app(name))
 
     def restart(self, name: str, target: str | None, emit: Emit) -> int:
-        return self.releaser.restart(self.store.app(name), target, emit)
+        return self.formations.restart(self.store.app(name), target, emit)
 
-    SETTING_LIMITS = {"boot_timeout": (1, 3600, "seconds"), "stop_timeout": (1, 3600, "seconds"),
-                      "release_timeout": (1, 86400, "seconds"), "router_timeout": (1, 3600, "seconds"),
-                      "max_body_size": (0, 10240, "MB (0: no limit)"), "memory": (64, 14336, "MB per dyno"),
-                      "release_watch": (0, 3600, "seconds (0: no watch)"),
-                      "force_https": (0, 1, "(1 or true: redirect HTTP to HTTPS; 0 or false: serve both)"),
-                      "hsts": (0, 63072000, "seconds of Strict-Transport-Security on HTTPS answers (0: none)")}
+    def stop_dyno(self, name: str, dyno: str) -> dict[str, str]:
+        """ps:stop: the dyno is stopped now, and started again as part of the formation."""
+        self.formations.stop_dyno(self.store.app(name), dyno)
+        return {"stopped": dyno}
 
     def update_settings(self, name: str, values: dict[str, int | None]) -> dict[str, Any]:
-        for key, value in values.items():
-            if key not in self.SETTING_LIMITS:
-                raise Invalid(f"Unknown setting {key!r}. Settings: {', '.join(self.SETTING_LIMITS)}.")
-            low, high, unit = self.SETTING_LIMITS[key]
-            if value is not None and not low <= value <= high:
-                raise Invalid(f"{key} must be from {low} to {high} {unit}, got {value}.")
-        app = self.store.update_settings(self.store.app(name), **values)
-        if {"router_timeout", "max_body_size", "force_https", "hsts"} & values.keys():
-            self.releaser.route(name)
-        if "memory" in values and self.dynos.slots(name):  # a new quota takes new dynos, as Heroku's ps:resize
-            self.releaser.restart(app, None, lambda _line: None)
+        check_changes(values)
+        with self.watcher.changing(name):
+            app = self.store.update_settings(self.store.app(name), **values)
+            if changes_routing(values):
+                self.route(name)
+        if changes_dynos(values) and self.runtime.status(name):  # a new quota takes new dynos (Heroku's ps:resize)
+            self.formations.restart(app, None, lambda _line: None)
         self.logs.append(name, "seaway", "Settings changed: " + ", ".join(f"{k}={v}" for k, v in values.items()))
         return self.app_settings(app.name)
 
     def app_settings(self, name: str) -> dict[str, Any]:
-        app = self.store.app(name)
-        return {"boot_timeout": app.boot_timeout or self.settings.boot_timeout,
-                "stop_timeout": app.stop_timeout or self.settings.stop_timeout,
-                "release_timeout": app.release_timeout or RELEASE_TIMEOUT,
-                "router_timeout": app.router_timeout or 30,
-                "max_body_size": max_body_mb(app),
-                "memory": app.memory or self.settings.dyno_memory,
-                "release_watch": self.settings.release_watch if app.release_watch is None else app.release_watch,
-                "force_https": bool(app.force_https), "hsts": app.hsts or 0}
+        return effective(self.store.app(name), self.settings).as_dict()
 
     # -- releases ------------------------------------------------------------------
     def release_info(self, name: str, version: int | None) -> dict[str, Any]:
@@ -393,15 +420,14 @@ class Platform:
         if release is None:
             raise NotFound(f"{name} has no releases yet.")
         data = release_json(release, app.current_release, with_output=True)
-        watch = self.releaser.watcher.watching(name)
+        watch = self.watcher.watching(name)
         if watch is not None and watch.release.version == release.version:
             data["watch"] = {"seconds_left": max(0, round(watch.window - watch.after())), "standby": watch.previous}
         return data
 
     def rollback(self, name: str, version: int | None, author: str, emit: Emit) -> dict[str, Any]:
         app = self.store.app(name)
-        addon_vars = {addon.config_var for addon in self.store.addons(app)}
-        release = self.releaser.rollback(app, version, emit, author, addon_vars)
+        release = self.rollbacks.rollback(app, version, emit, author)
         return {"release": release.version, "rollback_of": release.rollback_of}
 
     # -- config and add-ons ------------------------------------------------------
@@ -479,18 +505,18 @@ class Platform:
 
     def run(self, name: str, command: str, emit: Emit) -> int | None:
         app = self.store.app(name)
-        spec = self.releaser.one_off_spec(app, command)
+        spec = self.specs.one_off(app, command)
         emit(f"Running `{command}` on {name}... up, {spec.name}")
-        return self.dynos.run_one_off(spec, emit)
+        return self.runtime.run(spec, emit)
 
     def run_attached(self, name: str, command: str, size: tuple[int, int], on_output: Emit) -> Dyno:
         """A one-off dyno on a terminal of `size` (columns, rows); output comes as terminal chunks."""
-        spec = self.releaser.one_off_spec(self.store.app(name), command, tty=size)
-        return self.dynos.start_attached(spec, on_output)
+        spec = self.specs.one_off(self.store.app(name), command, tty=size)
+        return self.runtime.run_attached(spec, on_output)
 
     def run_detached(self, name: str, command: str) -> dict[str, Any]:
-        spec = self.releaser.one_off_spec(self.store.app(name), command)
-        self.dynos.start_detached(spec)
+        spec = self.specs.one_off(self.store.app(name), command)
+        self.runtime.run_detached(spec)
         return {"name": spec.name, "command": command}
 
 

@@ -121,6 +121,7 @@ class Settings:
     max_slug_files: int = 100_000  # ...and this many files
     release_watch: int = 30  # seconds a new release's web dynos are watched, the old ones standing by (0: none)
     python_downloads: str = "automatic"  # a Python no host interpreter matches: `uv python install` it, or "never"
+    runtime: str = "local"  # where formations run: this host's sandboxed processes behind nginx (dynos/local_runtime.py)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -155,6 +156,7 @@ class Settings:
             max_slug_files=_positive_env("SEAWAY_MAX_SLUG_FILES", 100_000),
             release_watch=_non_negative_env("SEAWAY_RELEASE_WATCH", 30),
             python_downloads=_choice_env("SEAWAY_PYTHON_DOWNLOADS", ("automatic", "never")),
+            runtime=_choice_env("SEAWAY_RUNTIME", ("local",)),
         )
 
     # Folders the platform owns; nothing is written outside them.

@@ -36,6 +36,9 @@ class Closed:
     def feed(self, data: bytes) -> None:
         self.output.feed(data)
 
+    def lost(self, lines: int) -> None:
+        self.output.lost(lines)
+
     def close(self) -> None:
         self.output.close()
         self.closed.set()

@@ -189,14 +189,14 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/migrations/upgrade", dependencies=auth, **JOB)
     def migrations_upgrade(app: str) -> StreamingResponse:
-        return job(app, lambda emit: platform.safety.upgrade(app, emit))
+        return job(app, lambda emit: platform.migration_commands.upgrade(app, emit))
 
     @api.post("/apps/{app}/migrations/downgrade", dependencies=auth, **JOB)
     def migrations_downgrade(app: str, revision: str, confirm: str | None = None) -> StreamingResponse:
         if confirm != app:
             raise HTTPException(422, f"This downgrades the database schema (a backup is taken first). "
                                      f"Confirm with --confirm {app}.")
-        return job(app, lambda emit: platform.safety.downgrade(app, revision, emit))
+        return job(app, lambda emit: platform.migration_commands.downgrade(app, revision, emit))
 
     @api.get("/apps/{app}/migrations/validate", dependencies=auth)
     def migrations_validate(app: str) -> dict[str, Any]:
@@ -237,10 +237,7 @@ def create_api(platform: Platform) -> FastAPI:
 
     @api.post("/apps/{app}/dynos/{dyno}/stop", dependencies=auth)
     def stop_dyno(app: str, dyno: str) -> dict[str, str]:
-        platform.store.app(app)
-        if not platform.dynos.kill(app, dyno):
-            raise HTTPException(404, f"No dyno {dyno!r} on {app}; see `seaway ps -a {app}`.")
-        return {"stopped": dyno}
+        return platform.stop_dyno(app, dyno)
 
     @api.websocket("/apps/{app}/dynos/attach")
     async def attach_one_off(websocket: WebSocket, app: str) -> None:

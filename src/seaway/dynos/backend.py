@@ -57,6 +57,8 @@ class Output(Protocol):
 
     def close(self) -> None: ...  # the output has ended
 
+    def lost(self, lines: int) -> None: ...  # lines the dyno printed that were dropped before they got here
+
 
 Notice = Callable[[str], None]  # the platform's own lines about a dyno (R14, R15), for its log
 

@@ -10,6 +10,7 @@ To the daemon attached (the first one, then whoever connects to the socket) it s
 byte, a 4-byte length and the payload:
   S  marshal {"pid", "identity", "dropped"}: the dyno's process; lines dropped while nobody read them
   O  output, as it came
+  D  marshal {"dropped"}: lines dropped while the daemon attached read slower than the dyno printed
   X  marshal {"code"}: the dyno's process exited (Popen's convention: -N for signal N)
   E  the output has ended
 With no daemon attached (or one that does not read), output is held up to LIMIT bytes, then dropped
@@ -167,9 +168,16 @@ class Keeper:
         if self.held + len(data) > LIMIT:
             self.dropped += data.count(b"\n") or 1
             return
+        self.report_dropped()
         framed = frame(b"O", data)
         self.pending.append(framed)
         self.held += len(framed)
+
+    def report_dropped(self) -> None:
+        """Lines dropped while a daemon is attached (it reads slower than the dyno prints) are told to it."""
+        if self.dropped and self.client is not None:
+            self.pending.append(frame(b"D", marshal.dumps({"dropped": self.dropped})))
+            self.dropped = 0
 
     # -- the dyno's process ----------------------------------------------------------
     def check_exit(self) -> None:
@@ -187,6 +195,7 @@ class Keeper:
         except OSError:
             pass
         write_atomically(os.path.join(self.folder, "exit"), f"{self.code}\n")
+        self.report_dropped()
         self.pending.append(frame(b"X", marshal.dumps({"code": self.code})))
 
     def run(self) -> None:

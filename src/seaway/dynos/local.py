@@ -279,6 +279,8 @@ class LocalDyno:
                 kind, payload = got
                 if kind == b"O":
                     output.feed(payload)
+                elif kind == b"D":
+                    output.lost(marshal.loads(payload)["dropped"])
                 elif kind == b"X":
                     self.process.exited(marshal.loads(payload)["code"])
                 elif kind == b"E":

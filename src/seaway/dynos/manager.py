@@ -18,29 +18,11 @@ from datetime import datetime, timezone
 from seaway.dynos.backend import Backend, Dyno, DynoSpec, Output
 from seaway.dynos.health import wait_until_up
 from seaway.dynos.output import LineOutput, TerminalOutput
+from seaway.dynos.runtime import DynoBootError
 from seaway.logs import LogStore
 from seaway.logs.ingest import RATE, DynoOutput
 
 FIRST_BACKOFF, MAX_BACKOFF, STABLE_AFTER = 1.0, 300.0, 600.0
-
-
-class DynoBootError(Exception):
-    """A dyno of a new set did not come up; the message says which and why, `last_lines` what each
-    failed dyno printed last (its traceback, `command not found`)."""
-
-    def __init__(self, message: str, last_lines: dict[str, list[str]] | None = None) -> None:
-        super().__init__(message)
-        self.last_lines = last_lines or {}
-
-    def output(self) -> str:
-        """The failed dynos' last lines, quoted under their names ("" when there are none)."""
-        parts = []
-        for name, lines in self.last_lines.items():
-            if lines:
-                parts.append(f"Last {len(lines)} lines of {name}'s output:\n" + "\n".join(f"  {line}" for line in lines))
-            else:
-                parts.append(f"{name} printed nothing.")
-        return "\n".join(parts)
 
 
 def _now() -> datetime:

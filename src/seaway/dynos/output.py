@@ -19,6 +19,9 @@ class LineOutput:
         for line in self.splitter.feed(data):
             self.on_line(decode(line))
 
+    def lost(self, lines: int) -> None:
+        pass  # a one-off's output is shown whole or not at all: the keeper holds it for the reader
+
     def close(self) -> None:
         for line in self.splitter.flush():
             self.on_line(decode(line))
@@ -33,6 +36,9 @@ class TerminalOutput:
 
     def feed(self, data: bytes) -> None:
         self.on_text(self.decoder.decode(data))
+
+    def lost(self, lines: int) -> None:
+        pass  # a one-off's output is shown whole or not at all: the keeper holds it for the reader
 
     def close(self) -> None:
         rest = self.decoder.decode(b"", final=True)

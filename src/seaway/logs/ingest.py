@@ -72,6 +72,11 @@ class DynoOutput:
                              f"printed more than {self.bucket.rate:,.0f} lines per second")
             self.dropped, self._reported_at = 0, now
 
+    def lost(self, lines: int) -> None:
+        """Lines dropped on the way here (the dyno's keeper could hold no more): reported like the others."""
+        self.dropped += lines
+        self._report()
+
     def close(self) -> None:
         self._keep(self.splitter.flush())
         self._report(final=True)

@@ -8,11 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from seaway.dynos import DynoManager, DynoSpec
+from seaway.dynos import DynoSpec
+from seaway.dynos.runtime import Runtime
 from seaway.errors import Conflict, NotFound, Unavailable
 from seaway.migrations import report
 from seaway.migrations.detect import Framework, detect, migrations_digest
-from seaway.release import ReleaseFailed, Releaser
+from seaway.release import ReleaseFailed
+from seaway.release.specs import Specs
 from seaway.store import Store
 
 PROBES = {name: (Path(__file__).parent / f"probe_{name}.py").read_text()
@@ -21,8 +23,8 @@ COMMAND = "python -c 'import os; exec(os.environ.pop(\"SEAWAY_PROBE_CODE\"))'"
 
 
 class Migrations:
-    def __init__(self, store: Store, releaser: Releaser, dynos: DynoManager, slugs_dir: Path) -> None:
-        self.store, self.releaser, self.dynos, self.slugs_dir = store, releaser, dynos, slugs_dir
+    def __init__(self, store: Store, specs: Specs, runtime: Runtime, slugs_dir: Path) -> None:
+        self.store, self.specs, self.runtime, self.slugs_dir = store, specs, runtime, slugs_dir
 
     def framework(self, slug_digest: str) -> Framework | None:
         return detect(self.slugs_dir / slug_digest / "app")
@@ -34,7 +36,7 @@ class Migrations:
     def _probe(self, name: str) -> tuple[dict[str, Any], str]:
         app = self.store.app(name)
         try:
-            spec = self.releaser.one_off_spec(app, COMMAND)
+            spec = self.specs.one_off(app, COMMAND)
         except ReleaseFailed as error:
             raise Conflict(str(error)) from error
         framework = self.framework(spec.slug)
@@ -49,7 +51,7 @@ class Migrations:
         spec = replace(spec, command=COMMAND, env={**spec.env, "SEAWAY_SCRIPT_LOCATION": framework.script_location,
                                                    "SEAWAY_FRAMEWORK": framework.name, "SEAWAY_PROBE_CODE": probe})
         output: list[str] = []
-        code = self.dynos.run_one_off(spec, output.append, timeout=120, logged=False)
+        code = self.runtime.run(spec, output.append, timeout=120, logged=False)
         try:
             found = json.loads(output[-1]) if code == 0 and output else None
         except json.JSONDecodeError:
@@ -68,7 +70,7 @@ class Migrations:
         env = {**spec.env, "SEAWAY_FRAMEWORK": framework.name, "SEAWAY_PROBE_CODE": PROBES["offline_sql"],
                "SEAWAY_PENDING": json.dumps(pending if framework.name == "django" else span)}
         output: list[str] = []
-        code = self.dynos.run_one_off(replace(spec, command=COMMAND, env=env), output.append, timeout=300, logged=False)
+        code = self.runtime.run(replace(spec, command=COMMAND, env=env), output.append, timeout=300, logged=False)
         try:
             found = json.loads(output[-1]) if output else {}
         except json.JSONDecodeError:

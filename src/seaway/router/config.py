@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seaway.app_settings import MAX_BODY_MB, ROUTER_TIMEOUT
 from seaway.certs.files import TlsFiles
 
 LOCAL_DOMAIN = "localhost"
@@ -27,9 +28,9 @@ class Https:
 class AppRoute:
     app: str
     backends: list[tuple[str, int]] = field(default_factory=list)
-    read_timeout: int = 30  # seconds to the first byte before the router gives up (H12)
+    read_timeout: int = ROUTER_TIMEOUT  # seconds to the first byte before the router gives up (H12)
     domains: tuple[str, ...] = ()
-    max_body_mb: int = 100  # largest request body accepted (413 beyond); 0: no limit
+    max_body_mb: int = MAX_BODY_MB  # largest request body accepted (413 beyond); 0: no limit
     dynos: dict[str, str] = field(default_factory=dict)  # "host:port" of each backend -> its dyno (web.1)
     crashed: bool = False  # no backend because every web dyno crashed (H10), not because there are none (H14)
     standby: list[tuple[str, int]] = field(default_factory=list)  # the previous release's web dynos under a

@@ -35,125 +35,28 @@ def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
             "sha256": backup.sha256, "integrity": integrity}
 
 
-class PostgresAddon:
-    def __init__(self, store: Store, releaser: Releaser, logs: LogStore, server: Callable[[], Server],
-                 storage: LocalStorage) -> None:
-        self.store, self.releaser, self.logs, self.server, self.storage = store, releaser, logs, server, storage
+def database_of(store: Store, app: App, addon_name: str | None) -> Addon:
+    """The add-on named, or the app's primary database (DATABASE_URL's, else its first)."""
+    addons = [a for a in store.addons(app) if a.service == "postgresql"]
+    if addon_name:
+        return store.addon(app, addon_name)
+    primary = next((a for a in addons if a.config_var == "DATABASE_URL"), addons[0] if addons else None)
+    if primary is None:
+        raise NotFound(f"{app.name} has no PostgreSQL database. Add one with `seaway addons:create postgresql`.")
+    return primary
 
-    # -- attach and detach ---------------------------------------------------------
-    def create(self, name: str, attach_as: str | None, emit: Emit, author: str, plan: str = "") -> dict[str, Any]:
-        """A database of its own for the app, attached as DATABASE_URL (or `attach_as`). `plan` (Heroku's
-        `mini`, `standard-0`, ...) is recorded and shown; Seaway enforces no plan's limits."""
-        app = self.store.app(name)
-        taken = {addon.config_var for addon in self.store.addons(app)}
-        config_var = self._config_var(app, attach_as, taken)
-        server = self.server()
-        db = create_database(server.conninfo(), server.host_for_apps, server.port)
-        addon_name = f"postgresql-{db.database[1:]}"
-        self.store.add_addon(app, addon_name, "postgresql", config_var,
-                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port,
-                              "plan": plan})
-        release = self.releaser.create(app, None, f"Attach {addon_name} as {config_var}", emit, author,
-                                       changes={config_var: db.url})
-        return {"name": addon_name, "config_var": config_var, "release": release.version, "plan": plan}
 
-    def _config_var(self, app: App, attach_as: str | None, taken: set[str]) -> str:
-        if attach_as is None:
-            return "DATABASE_URL" if "DATABASE_URL" not in taken else f"POSTGRESQL_{len(taken) + 1}_URL"
-        base = attach_as.upper().removesuffix("_URL")
-        if not ATTACHMENT.fullmatch(base):
-            raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
-                          "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
-        config_var = "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
-        if config_var in taken or config_var in self.store.config(app):
-            raise Conflict(f"{config_var} is already set on {app.name}; choose another name with --as.")
-        return config_var
+class PostgresBackups:
+    """Backups proven by a restore, their schedules, and restores (after a safety backup)."""
 
-    def destroy(self, name: str, addon_name: str, emit: Emit, author: str) -> dict[str, Any]:
-        """Take a final backup (kept until deleted), then drop the database and detach it."""
-        app = self.store.app(name)
-        addon = self.store.addon(app, addon_name)
-        final = self.capture(name, addon.name, "final", emit)
-        if final["status"] != "completed":
-            raise Conflict(f"The final backup of {addon.name} failed ({final['reason']}); nothing was destroyed. "
-                           "Fix the cause, or take a backup yourself, and try again.")
-        server = self.server()
-        drop_database(server.conninfo(), addon.details["role"], addon.details["database"])
-        self.store.remove_addon(addon)
-        release = self.releaser.create(app, None, f"Detach {addon.name}", emit, author,
-                                       changes={addon.config_var: None})
-        return {"destroyed": addon.name, "final_backup": final["id"], "location": final["location"],
-                "release": release.version}
-
-    def info(self, name: str, addon_name: str) -> dict[str, Any]:
-        app = self.store.app(name)
-        addon = self.store.addon(app, addon_name)
-        return {"name": addon.name, "service": addon.service, "config_var": addon.config_var,
-                "database": addon.details["database"], "role": addon.details["role"],
-                "plan": addon.details.get("plan", ""), "created_at": addon.created_at.isoformat()}
-
-    def _database(self, app: App, addon_name: str | None) -> Addon:
-        addons = [a for a in self.store.addons(app) if a.service == "postgresql"]
-        if addon_name:
-            return self.store.addon(app, addon_name)
-        primary = next((a for a in addons if a.config_var == "DATABASE_URL"), addons[0] if addons else None)
-        if primary is None:
-            raise NotFound(f"{app.name} has no PostgreSQL database. Add one with `seaway addons:create postgresql`.")
-        return primary
-
-    # -- pg:info, credentials, reset -------------------------------------------------
-    def pg_info(self, name: str, addon_name: str | None) -> dict[str, Any]:
-        app = self.store.app(name)
-        addon = self._database(app, addon_name)
-        database = addon.details["database"]
-        with psycopg.connect(self.server().conninfo(database), connect_timeout=10) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
-            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
-            tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
-                                  "('pg_catalog', 'information_schema')").fetchone()[0]  # type: ignore[index]
-            connections = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                       "AND pid <> pg_backend_pid()").fetchone()[0]  # type: ignore[index]
-        backups = [b for b in self.store.backups(app) if b.addon == addon.name]
-        verified = next((b for b in backups if b.verification == "verified"
-                         and self.integrity(name, b) in ("ok", "unchecked")), None)
-        failed = [b.name for b in backups if b.status == "failed" or b.verification == "failed"]
-        schedule = self.store.schedule(app)
-        return {"addon": addon.name, "config_var": addon.config_var, "server_version": version, "database_size": size,
-                "tables": tables, "connections": connections, "created_at": addon.created_at.isoformat(),
-                "backups": len(backups), "last_verified_backup": backup_json(verified) if verified else None,
-                "failed_backups": failed,
-                "backup_schedule": f"{schedule.at} {schedule.timezone}" if schedule else None}
-
-    def rotate(self, name: str, addon_name: str | None, emit: Emit, author: str) -> dict[str, Any]:
-        app = self.store.app(name)
-        addon = self._database(app, addon_name)
-        server = self.server()
-        db = AppDatabase(addon.details["role"], secrets.token_urlsafe(24), addon.details["database"], server.host_for_apps,
-                         server.port)
-        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
-            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(db.role), sql.Literal(db.password)))
-        release = self.releaser.create(app, None, f"Rotate {addon.name} credentials", emit, author,
-                                       changes={addon.config_var: db.url})
-        return {"addon": addon.name, "release": release.version}
-
-    def reset(self, name: str, addon_name: str | None, emit: Emit, author: str) -> dict[str, Any]:
-        """Empty the database (a backup first): drop and recreate its public schema."""
-        app = self.store.app(name)
-        addon = self._database(app, addon_name)
-        safety = self.capture(name, addon.name, "safety", emit)
-        if safety["status"] != "completed":
-            raise Conflict(f"The backup before the reset failed ({safety['reason']}); nothing was reset.")
-        with psycopg.connect(self.server().conninfo(addon.details["database"]), autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION {}")
-                         .format(sql.Identifier(addon.details["role"])))
-        self.logs.append(name, "seaway", f"Database {addon.name} reset; backup {safety['id']} taken first")
-        return {"addon": addon.name, "backup": safety["id"]}
+    def __init__(self, store: Store, logs: LogStore, server: Callable[[], Server], storage: LocalStorage) -> None:
+        self.store, self.logs, self.server, self.storage = store, logs, server, storage
 
     # -- backups -----------------------------------------------------------------------
     def capture(self, name: str, addon_name: str | None, kind: str, emit: Emit) -> dict[str, Any]:
         """Take a backup and prove it by a restore; a failure is recorded and reported, never silent."""
         app = self.store.app(name)
-        addon = self._database(app, addon_name)
+        addon = database_of(self.store, app, addon_name)
         backup = self.store.create_backup(app, addon.name, kind)
         emit(f"Capturing {backup.name} of {addon.name}...")
         written = self.storage.write_path(name, backup.name)
@@ -192,7 +95,7 @@ class PostgresAddon:
     # -- schedules -----------------------------------------------------------------
     def schedule(self, name: str, addon_name: str | None, at_text: str) -> dict[str, Any]:
         app = self.store.app(name)
-        addon = self._database(app, addon_name)
+        addon = database_of(self.store, app, addon_name)
         try:
             at, zone = parse_at(at_text)
         except ValueError as error:
@@ -311,3 +214,111 @@ class PostgresAddon:
                           f"The safety backup is {safety['id']}.") from error
         self.logs.append(name, "seaway", f"Backup {backup.name} restored into {addon.name} (safety backup {safety['id']})")
         return {"restored": backup.name, "safety_backup": safety["id"]}
+
+
+class PostgresAddon:
+    """Attach, detach, inspect, rotate and reset databases; `backups` takes and restores their backups."""
+
+    def __init__(self, store: Store, releaser: Releaser, logs: LogStore, server: Callable[[], Server],
+                 backups: PostgresBackups) -> None:
+        self.store, self.releaser, self.logs, self.server, self.backups = store, releaser, logs, server, backups
+
+    # -- attach and detach ---------------------------------------------------------
+    def create(self, name: str, attach_as: str | None, emit: Emit, author: str, plan: str = "") -> dict[str, Any]:
+        """A database of its own for the app, attached as DATABASE_URL (or `attach_as`). `plan` (Heroku's
+        `mini`, `standard-0`, ...) is recorded and shown; Seaway enforces no plan's limits."""
+        app = self.store.app(name)
+        taken = {addon.config_var for addon in self.store.addons(app)}
+        config_var = self._config_var(app, attach_as, taken)
+        server = self.server()
+        db = create_database(server.conninfo(), server.host_for_apps, server.port)
+        addon_name = f"postgresql-{db.database[1:]}"
+        self.store.add_addon(app, addon_name, "postgresql", config_var,
+                             {"role": db.role, "database": db.database, "host": db.host, "port": db.port,
+                              "plan": plan})
+        release = self.releaser.create(app, None, f"Attach {addon_name} as {config_var}", emit, author,
+                                       changes={config_var: db.url})
+        return {"name": addon_name, "config_var": config_var, "release": release.version, "plan": plan}
+
+    def _config_var(self, app: App, attach_as: str | None, taken: set[str]) -> str:
+        if attach_as is None:
+            return "DATABASE_URL" if "DATABASE_URL" not in taken else f"POSTGRESQL_{len(taken) + 1}_URL"
+        base = attach_as.upper().removesuffix("_URL")
+        if not ATTACHMENT.fullmatch(base):
+            raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
+                          "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
+        config_var = "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
+        if config_var in taken or config_var in self.store.config(app):
+            raise Conflict(f"{config_var} is already set on {app.name}; choose another name with --as.")
+        return config_var
+
+    def destroy(self, name: str, addon_name: str, emit: Emit, author: str) -> dict[str, Any]:
+        """Take a final backup (kept until deleted), then drop the database and detach it."""
+        app = self.store.app(name)
+        addon = self.store.addon(app, addon_name)
+        final = self.backups.capture(name, addon.name, "final", emit)
+        if final["status"] != "completed":
+            raise Conflict(f"The final backup of {addon.name} failed ({final['reason']}); nothing was destroyed. "
+                           "Fix the cause, or take a backup yourself, and try again.")
+        server = self.server()
+        drop_database(server.conninfo(), addon.details["role"], addon.details["database"])
+        self.store.remove_addon(addon)
+        release = self.releaser.create(app, None, f"Detach {addon.name}", emit, author,
+                                       changes={addon.config_var: None})
+        return {"destroyed": addon.name, "final_backup": final["id"], "location": final["location"],
+                "release": release.version}
+
+    def info(self, name: str, addon_name: str) -> dict[str, Any]:
+        app = self.store.app(name)
+        addon = self.store.addon(app, addon_name)
+        return {"name": addon.name, "service": addon.service, "config_var": addon.config_var,
+                "database": addon.details["database"], "role": addon.details["role"],
+                "plan": addon.details.get("plan", ""), "created_at": addon.created_at.isoformat()}
+
+    # -- pg:info, credentials, reset -------------------------------------------------
+    def pg_info(self, name: str, addon_name: str | None) -> dict[str, Any]:
+        app = self.store.app(name)
+        addon = database_of(self.store, app, addon_name)
+        database = addon.details["database"]
+        with psycopg.connect(self.server().conninfo(database), connect_timeout=10) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]  # type: ignore[index]
+            size = conn.execute("SELECT pg_database_size(current_database())").fetchone()[0]  # type: ignore[index]
+            tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname NOT IN "
+                                  "('pg_catalog', 'information_schema')").fetchone()[0]  # type: ignore[index]
+            connections = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                       "AND pid <> pg_backend_pid()").fetchone()[0]  # type: ignore[index]
+        backups = [b for b in self.store.backups(app) if b.addon == addon.name]
+        verified = next((b for b in backups if b.verification == "verified"
+                         and self.backups.integrity(name, b) in ("ok", "unchecked")), None)
+        failed = [b.name for b in backups if b.status == "failed" or b.verification == "failed"]
+        schedule = self.store.schedule(app)
+        return {"addon": addon.name, "config_var": addon.config_var, "server_version": version, "database_size": size,
+                "tables": tables, "connections": connections, "created_at": addon.created_at.isoformat(),
+                "backups": len(backups), "last_verified_backup": backup_json(verified) if verified else None,
+                "failed_backups": failed,
+                "backup_schedule": f"{schedule.at} {schedule.timezone}" if schedule else None}
+
+    def rotate(self, name: str, addon_name: str | None, emit: Emit, author: str) -> dict[str, Any]:
+        app = self.store.app(name)
+        addon = database_of(self.store, app, addon_name)
+        server = self.server()
+        db = AppDatabase(addon.details["role"], secrets.token_urlsafe(24), addon.details["database"], server.host_for_apps,
+                         server.port)
+        with psycopg.connect(server.conninfo(), autocommit=True) as conn:
+            conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(db.role), sql.Literal(db.password)))
+        release = self.releaser.create(app, None, f"Rotate {addon.name} credentials", emit, author,
+                                       changes={addon.config_var: db.url})
+        return {"addon": addon.name, "release": release.version}
+
+    def reset(self, name: str, addon_name: str | None, emit: Emit, author: str) -> dict[str, Any]:
+        """Empty the database (a backup first): drop and recreate its public schema."""
+        app = self.store.app(name)
+        addon = database_of(self.store, app, addon_name)
+        safety = self.backups.capture(name, addon.name, "safety", emit)
+        if safety["status"] != "completed":
+            raise Conflict(f"The backup before the reset failed ({safety['reason']}); nothing was reset.")
+        with psycopg.connect(self.server().conninfo(addon.details["database"]), autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public AUTHORIZATION {}")
+                         .format(sql.Identifier(addon.details["role"])))
+        self.logs.append(name, "seaway", f"Database {addon.name} reset; backup {safety['id']} taken first")
+        return {"addon": addon.name, "backup": safety["id"]}

@@ -181,3 +181,14 @@ def test_rollback_makes_a_release_of_the_earlier_slug_and_config_keeping_add_on_
     assert release.config == {"MODE": "one", "DATABASE_URL": "postgres://new"}
     assert release.description == "Rollback to v1"
     assert stage.runtime.serving("myapp") == 3
+
+
+def test_one_offs_run_on_the_live_release(stage: Stage):
+    app = stage.app()
+    stage.deploy(app, stage.slug())
+    stage.runtime.script(lambda spec: spec.command == "python manage.py shell", lambda _spec: (0, [">>> "]))
+    chunks: list[str] = []
+    dyno = stage.runtime.run_attached(stage.specs.one_off(app, "python manage.py shell", tty=(80, 24)), chunks.append)
+    assert (dyno.spec.name, dyno.spec.release, dyno.spec.tty, dyno.wait()) == ("run.1", 1, (80, 24), 0)
+    assert chunks == [">>> \r\n"]
+    assert stage.specs.one_off(app, "true").name == "run.2"

@@ -25,6 +25,36 @@ class _Dyno:
     since: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
 
+@dataclass
+class _Finished:
+    """An attached one-off that has already run: what `run_attached` hands back."""
+
+    spec: DynoSpec
+    code: int | None
+    address: tuple[str, int] | None = None
+
+    def exit_code(self) -> int | None:
+        return self.code
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self.code
+
+    def wait_until_bound(self, timeout: float) -> bool:
+        return False
+
+    def bind_problem(self) -> str | None:
+        return None
+
+    def stop(self, timeout: float) -> int | None:
+        return self.code
+
+    def write(self, data: bytes) -> None:
+        raise OSError(f"{self.spec.name} has no terminal any more to write to")
+
+    def resize(self, columns: int, rows: int) -> None:
+        pass
+
+
 class InMemoryRuntime:
     def __init__(self) -> None:
         self.formations: dict[str, list[_Dyno]] = {}
@@ -146,8 +176,10 @@ class InMemoryRuntime:
             on_line(line)
         return code
 
-    def run_attached(self, spec: DynoSpec, on_output: OnLine):  # type: ignore[no-untyped-def]
-        raise NotImplementedError("the in-memory runtime has no terminals")
+    def run_attached(self, spec: DynoSpec, on_output: OnLine) -> _Finished:
+        """As `run`, its output as terminal chunks (lines ending in CR LF); the handle says how it ended."""
+        code = self.run(spec, lambda line: on_output(line + "\r\n"))
+        return _Finished(spec, code)
 
     def run_detached(self, spec: DynoSpec) -> None:
         self.events.append(f"run-detached {spec.app} {spec.name} {spec.command}")

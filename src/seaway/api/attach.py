@@ -14,7 +14,6 @@ from contextlib import suppress
 from fastapi import WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
-from seaway.api.auth import valid_token
 from seaway.api.streaming import USER_ERRORS
 from seaway.dynos import Dyno
 from seaway.platform import Platform
@@ -22,7 +21,7 @@ from seaway.platform import Platform
 
 async def attach(platform: Platform, websocket: WebSocket, app: str) -> None:
     token = websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if not token or not valid_token(platform.store, token):
+    if not token or not platform.valid_token(token):
         await websocket.close(code=4401, reason="Invalid or missing API token")
         return
     await websocket.accept()

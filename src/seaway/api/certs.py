@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.params import Depends
+from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from seaway.api.common import authorised
 from seaway.platform import Platform
 
 
@@ -17,13 +17,15 @@ class CertificateAdd(BaseModel):
     private_key: str = Field(max_length=100_000, description="PEM: its private key, unencrypted")
 
 
-def add_cert_routes(api: FastAPI, platform: Platform, auth: list[Depends]) -> None:
+def router(platform: Platform) -> APIRouter:
+    api, auth = APIRouter(), authorised(platform)
+
     @api.get("/certs/ca", dependencies=auth, response_class=PlainTextResponse,
              responses={200: {"content": {"text/plain": {}}, "description": "The local CA's certificate (PEM)"}})
     def local_ca() -> str:
         """The certificate of Seaway's local CA, which signs the certificates of APP.localhost (trust it
         with `curl --cacert`, or in a browser's certificate store)."""
-        return platform.certificates.ca.certificate_pem()
+        return platform.ca_certificate_pem()
 
     @api.get("/apps/{app}/certs", dependencies=auth)
     def certificates(app: str) -> list[dict[str, Any]]:
@@ -62,3 +64,5 @@ def add_cert_routes(api: FastAPI, platform: Platform, auth: list[Depends]) -> No
     @api.delete("/apps/{app}/certs/{name}", dependencies=auth)
     def remove_certificate(app: str, name: str) -> dict[str, Any]:
         return platform.certs.remove(app, name)
+
+    return api

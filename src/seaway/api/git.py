@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable
-from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.params import Depends
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from seaway.api.auth import author_of, valid_token
+from seaway.api.auth import author_of
+from seaway.api.common import authorised, jobs
 from seaway.api.openapi import JOB
 from seaway.git_remote.http import serve_git
 from seaway.platform import Platform
 
-Job = Callable[[str, Callable[[Callable[[str], None]], Any]], StreamingResponse]
 GIT_PATHS = ("info/refs", "git-upload-pack", "git-receive-pack")
 ASK_FOR_TOKEN = {"WWW-Authenticate": 'Basic realm="Seaway"'}
 
@@ -42,26 +39,28 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
                         headers=ASK_FOR_TOKEN)
 
 
-def add_git_routes(api: FastAPI, platform: Platform, auth: list[Depends], job: Job) -> None:
+def router(platform: Platform) -> APIRouter:
+    api, auth, job = APIRouter(), authorised(platform), jobs(platform)
+
     @api.api_route("/git/{repository}/{path:path}", methods=["GET", "POST"], include_in_schema=False)
     async def smart_http(repository: str, path: str, request: Request) -> Response:
         user, token = _basic_credentials(request)
-        if not valid_token(platform.store, token):
+        if not platform.valid_token(token):
             raise HTTPException(401, "Invalid API token. Run `seaway login` (or `seaway auth:token` for the token).",
                                 headers=ASK_FOR_TOKEN)
         app = repository.removesuffix(".git")
         if path not in GIT_PATHS or not repository.endswith(".git"):
-            raise HTTPException(404, f"No such git path. The app's remote is {platform.settings.api_url}/git/APP.git")
-        platform.store.app(app)
-        platform.git.ensure(app)
-        hook_env = {"SEAWAY_APP": app, "SEAWAY_API_URL": platform.settings.api_url, "SEAWAY_API_TOKEN": token,
+            raise HTTPException(404, f"No such git path. The app's remote is {platform.api_url()}/git/APP.git")
+        repositories = platform.git_repositories(app)
+        hook_env = {"SEAWAY_APP": app, "SEAWAY_API_URL": platform.api_url(), "SEAWAY_API_TOKEN": token,
                     "SEAWAY_AUTHOR": user[:200] or "git push"}
-        return await serve_git(request, platform.git, f"/{app}.git/{path}", user, hook_env)
+        return await serve_git(request, repositories, f"/{app}.git/{path}", user, hook_env)
 
     @api.post("/apps/{app}/builds/git", dependencies=auth, **JOB)
     def deploy_commit(app: str, body: CommitDeploy, request: Request) -> StreamingResponse:
         """Build and release a commit pushed to the app's repository (what `git push seaway main` runs)."""
         author = author_of(request.headers)
-        platform.store.app(app)
-        platform.git.commit(app, body.commit)  # a 404 now, before the stream starts
+        platform.check_commit(app, body.commit)  # a 404 now, before the stream starts
         return job(app, lambda emit: platform.deploy_commit(app, body.commit, emit, author))
+
+    return api

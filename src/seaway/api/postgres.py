@@ -2,36 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.params import Depends
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from seaway.api.auth import author_of
+from seaway.api.common import AddonCreate, authorised, confirmed, jobs
 from seaway.api.openapi import BYTES, JOB
 from seaway.platform import Platform
-
-Job = Callable[[str, Callable[[Callable[[str], None]], Any]], StreamingResponse]
 
 
 class Schedule(BaseModel):
     at: str  # "HH:MM" or "HH:MM Area/City"
 
 
-def _confirmed(app: str, confirm: str | None, what: str) -> None:
-    if confirm != app:
-        raise HTTPException(422, f"{what} Confirm with --confirm {app}.")
+def router(platform: Platform) -> APIRouter:
+    """Add-ons and pg:* (`platform.pg` attaches and inspects databases, `platform.backups` backs them up)."""
+    api, auth, job = APIRouter(), authorised(platform), jobs(platform)
+    pg, backup_service = platform.pg, platform.backups  # not `backups`: a route has that name
 
-
-def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], job: Job) -> None:
-    pg = platform.pg
+    @api.post("/apps/{app}/addons", dependencies=auth, **JOB)
+    def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
+        service, _, plan = body.service.partition(":")
+        if service not in ("postgresql", "heroku-postgresql", "postgres") or len(plan) > 50:
+            raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql "
+                                     "(also as heroku-postgresql[:PLAN]).")
+        author = author_of(request.headers)
+        return job(app, lambda emit: pg.create(app, body.attach_as, emit, author, plan))
 
     @api.get("/apps/{app}/addons", dependencies=auth)
     def addons(app: str) -> list[dict[str, Any]]:
-        return [pg.info(app, addon.name) for addon in platform.store.addons(platform.store.app(app))]
+        return platform.addons(app)
 
     @api.get("/apps/{app}/addons/{name}", dependencies=auth)
     def addon_info(app: str, name: str) -> dict[str, Any]:
@@ -39,7 +42,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
 
     @api.delete("/apps/{app}/addons/{name}", dependencies=auth, **JOB)
     def destroy_addon(app: str, name: str, request: Request, confirm: str | None = None) -> StreamingResponse:
-        _confirmed(app, confirm, f"This destroys {name} and its data (a final backup is taken first).")
+        confirmed(app, confirm, f"This destroys {name} and its data (a final backup is taken first).")
         who = author_of(request.headers)
         return job(app, lambda emit: pg.destroy(app, name, emit, who))
 
@@ -49,9 +52,7 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
 
     @api.get("/apps/{app}/pg/credentials", dependencies=auth)
     def pg_credentials(app: str, addon: str | None = None) -> dict[str, str]:
-        found = platform.store.app(app)
-        chosen = pg.pg_info(app, addon)["config_var"]
-        return {"config_var": chosen, "url": platform.store.config(found)[chosen]}
+        return platform.database_credentials(app, addon)
 
     @api.post("/apps/{app}/pg/credentials/rotate", dependencies=auth, **JOB)
     def rotate(app: str, request: Request, addon: str | None = None) -> StreamingResponse:
@@ -60,33 +61,33 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
 
     @api.post("/apps/{app}/pg/reset", dependencies=auth, **JOB)
     def reset(app: str, request: Request, confirm: str | None = None, addon: str | None = None) -> StreamingResponse:
-        _confirmed(app, confirm, "This empties the database (a backup is taken first).")
+        confirmed(app, confirm, "This empties the database (a backup is taken first).")
         who = author_of(request.headers)
-        return job(app, lambda emit: pg.reset(app, addon, emit, who))
+        return job(app, lambda emit: platform.reset_database(app, addon, emit, who))
 
     @api.get("/apps/{app}/pg/backups", dependencies=auth)
     def backups(app: str) -> list[dict[str, Any]]:
-        return pg.backups(app)
+        return backup_service.backups(app)
 
     @api.post("/apps/{app}/pg/backups", dependencies=auth, **JOB)
     def capture(app: str, addon: str | None = None) -> StreamingResponse:
-        return job(app, lambda emit: pg.capture(app, addon, "manual", emit))
+        return job(app, lambda emit: backup_service.capture(app, addon, "manual", emit))
 
     @api.put("/apps/{app}/pg/backups/schedule", dependencies=auth)
     def schedule(app: str, body: Schedule, addon: str | None = None) -> dict[str, Any]:
-        return pg.schedule(app, addon, body.at)
+        return backup_service.schedule(app, addon, body.at)
 
     @api.delete("/apps/{app}/pg/backups/schedule", dependencies=auth)
     def unschedule(app: str) -> dict[str, Any]:
-        return pg.unschedule(app)
+        return backup_service.unschedule(app)
 
     @api.get("/apps/{app}/pg/backups/{backup}", dependencies=auth)
     def backup_info(app: str, backup: str) -> dict[str, Any]:
-        return pg.backup_info(app, None if backup == "latest" else backup)
+        return backup_service.backup_info(app, None if backup == "latest" else backup)
 
     @api.get("/apps/{app}/pg/backups/{backup}/download", dependencies=auth, **BYTES)
     def download(app: str, backup: str) -> StreamingResponse:
-        name, source = pg.open_backup(app, None if backup == "latest" else backup)
+        name, source = backup_service.open_backup(app, None if backup == "latest" else backup)
 
         def chunks() -> Any:
             with source:
@@ -99,9 +100,11 @@ def add_postgres_routes(api: FastAPI, platform: Platform, auth: list[Depends], j
 
     @api.delete("/apps/{app}/pg/backups/{backup}", dependencies=auth)
     def delete_backup(app: str, backup: str) -> dict[str, Any]:
-        return pg.delete_backup(app, backup)
+        return backup_service.delete_backup(app, backup)
 
     @api.post("/apps/{app}/pg/backups/{backup}/restore", dependencies=auth, **JOB)
     def restore(app: str, backup: str, confirm: str | None = None) -> StreamingResponse:
-        _confirmed(app, confirm, "This replaces the database's contents (a safety backup is taken first).")
-        return job(app, lambda emit: pg.restore(app, None if backup == "latest" else backup, emit))
+        confirmed(app, confirm, "This replaces the database's contents (a safety backup is taken first).")
+        return job(app, lambda emit: platform.restore_backup(app, None if backup == "latest" else backup, emit))
+
+    return api

@@ -1,0 +1,50 @@
+"""HTTP routes of apps: create, list, show, rename, destroy, their settings, and whose token this is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from seaway.api.common import AppCreate, AppUpdate, Credentials, authorised
+from seaway.platform import Platform
+
+
+def router(platform: Platform) -> APIRouter:
+    api, auth = APIRouter(), authorised(platform)
+
+    @api.get("/account", dependencies=auth)
+    def account(credentials: Credentials) -> dict[str, str]:
+        """Whose token this is (`seaway auth:whoami`)."""
+        assert credentials is not None
+        return {"token": platform.token_description(credentials.credentials)}
+
+    @api.get("/apps", dependencies=auth)
+    def list_apps() -> list[dict[str, Any]]:
+        return platform.apps()
+
+    @api.post("/apps", dependencies=auth, status_code=201)
+    def create_app(body: AppCreate) -> dict[str, Any]:
+        return platform.create_app(body.name)
+
+    @api.get("/apps/{app}", dependencies=auth)
+    def app_info(app: str) -> dict[str, Any]:
+        return platform.app_info(app)
+
+    @api.patch("/apps/{app}", dependencies=auth)
+    def rename_app(app: str, body: AppUpdate) -> dict[str, Any]:
+        return platform.rename_app(app, body.name)
+
+    @api.delete("/apps/{app}", dependencies=auth)
+    def destroy_app(app: str) -> dict[str, Any]:
+        return platform.destroy_app(app)
+
+    @api.get("/apps/{app}/settings", dependencies=auth)
+    def app_settings(app: str) -> dict[str, Any]:
+        return platform.app_settings(app)
+
+    @api.patch("/apps/{app}/settings", dependencies=auth)
+    def update_settings(app: str, values: dict[str, int | None]) -> dict[str, Any]:
+        return platform.update_settings(app, values)
+
+    return api

@@ -8,6 +8,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -282,3 +283,32 @@ def port_taken(what: str, host: str, port: int, setting: str) -> str | None:
         return None
     return (f"{what}'s port {host}:{port} is taken by {holder}. Stop that, or choose another port with "
             f"{setting}=PORT (outside 32768-60999, where Linux picks the ports of outgoing connections).")
+
+
+class LeftoverProcess:
+    """A server a previous daemon started and this one keeps (not its child, so not its to reap): Popen's
+    poll, send_signal and wait, by pid."""
+
+    def __init__(self, pid: int, name: str = "process") -> None:
+        self.pid, self.name = pid, name
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not process_alive(self.pid):
+            self.returncode = -1  # unknown: not ours to reap
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(self.name, timeout or 0)
+            time.sleep(0.02)
+        return self.returncode  # type: ignore[return-value]

@@ -32,7 +32,7 @@ from seaway.errors import Conflict, Invalid, Misconfigured, NotFound, UserError
 from seaway.git_remote.repos import AppRepos
 from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user, rename_app_user
-from seaway.logs import LogStore
+from seaway.logs import LogQuery, LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.migrations.commands import MigrationCommands
 from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
@@ -57,6 +57,7 @@ from seaway.slugs.source import SourceLimits
 from seaway.slugs.workspace import remove_leftovers
 from seaway.store import Store
 from seaway.store.models import App, Commit, Release, Slug, utcnow
+from seaway.tokens import token_hash, valid_token
 
 Emit = Callable[[str], None]
 HOSTNAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -73,7 +74,9 @@ def release_json(release: Release, current: int | None, with_output: bool = Fals
 
 
 class Platform:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+        """`runtime`: where formations run; by default the one SEAWAY_RUNTIME names (the unit tests give an
+        InMemoryRuntime)."""
         self.settings = settings
         prepare_home(settings)
         self.store = Store(settings.database_path)
@@ -92,7 +95,7 @@ class Platform:
                                   keepalive=settings.router_keepalive, workers=settings.router_workers,
                                   https_port=settings.router_https_port, certificates=self.installed_certificates,
                                   trusted_proxies=settings.trusted_proxies)
-        self.runtime = self._runtime()
+        self.runtime = runtime or self._runtime()
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
             settings.postgres_dir, settings.postgres_port,
             self.sandbox.service_address if self.sandbox else None, settings.dyno_network if self.sandbox else None)
@@ -518,6 +521,84 @@ class Platform:
         spec = self.specs.one_off(self.store.app(name), command)
         self.runtime.run_detached(spec)
         return {"name": spec.name, "command": command}
+
+    # -- for the API: reading ---------------------------------------------------------
+    def require_app(self, name: str) -> None:
+        """Nothing, if the app exists (NotFound otherwise): for checks before a stream starts."""
+        self.store.app(name)
+
+    def apps(self) -> list[dict[str, Any]]:
+        return [{"name": app.name, "created_at": app.created_at.isoformat(), "release": app.current_release}
+                for app in self.store.apps()]
+
+    def config(self, name: str) -> dict[str, str]:
+        return self.store.config(self.store.app(name))
+
+    def releases(self, name: str) -> list[dict[str, Any]]:
+        app = self.store.app(name)
+        return [release_json(release, app.current_release) for release in self.store.releases(app)]
+
+    def valid_token(self, token: str) -> bool:
+        return valid_token(self.store, token)
+
+    def token_description(self, token: str) -> str:
+        """What the token was made for ("" if it has no description)."""
+        return self.store.token_description(token_hash(token)) or ""
+
+    def log_lines(self, name: str, num: int, query: LogQuery, follow: bool = False) -> Iterator[str | None]:
+        """The app's last `num` matching log lines; with `follow`, then each new one (None while it waits)."""
+        self.store.app(name)
+        return self.logs.follow(name, num, query) if follow else iter(self.logs.tail(name, num, query))
+
+    def api_url(self) -> str:
+        return self.settings.api_url
+
+    def git_repositories(self, name: str) -> AppRepos:
+        """The app repositories, once the app exists and has its own (for git's smart HTTP)."""
+        self.store.app(name)
+        self.git.ensure(name)
+        return self.git
+
+    def check_commit(self, name: str, sha: str) -> None:
+        """Nothing, if the app's repository holds commit `sha` (NotFound otherwise)."""
+        self.store.app(name)
+        self.git.commit(name, sha)
+
+    def ca_certificate_pem(self) -> str:
+        return self.certificates.ca.certificate_pem()
+
+    def addons(self, name: str) -> list[dict[str, Any]]:
+        return [self.pg.info(name, addon.name) for addon in self.store.addons(self.store.app(name))]
+
+    def database_credentials(self, name: str, addon: str | None) -> dict[str, str]:
+        app = self.store.app(name)
+        chosen = self.pg.pg_info(name, addon)["config_var"]
+        return {"config_var": chosen, "url": self.store.config(app)[chosen]}
+
+    def reset_database(self, name: str, addon: str | None, emit: Emit, author: str) -> dict[str, Any]:
+        """pg:reset, under the app's lock."""
+        with self.watcher.changing(name):
+            return self.pg.reset(name, addon, emit, author)
+
+    def restore_backup(self, name: str, backup: str | None, emit: Emit) -> dict[str, Any]:
+        """pg:backups:restore, under the app's lock."""
+        with self.watcher.changing(name):
+            return self.backups.restore(name, backup, emit)
+
+    def migration_status(self, name: str) -> dict[str, Any]:
+        return self.migrations.status(name)
+
+    def migration_history(self, name: str) -> list[dict[str, Any]]:
+        return self.migrations.history(name)
+
+    def migration_validate(self, name: str) -> dict[str, Any]:
+        return self.migrations.validate(name)
+
+    def migrations_upgrade(self, name: str, emit: Emit) -> dict[str, object]:
+        return self.migration_commands.upgrade(name, emit)
+
+    def migrations_downgrade(self, name: str, revision: str, emit: Emit) -> dict[str, object]:
+        return self.migration_commands.downgrade(name, revision, emit)
 
 
 __all__ = ["BuildError", "Platform", "ReleaseFailed", "UserError"]

@@ -15,10 +15,10 @@ from types import FrameType
 import uvicorn
 
 from seaway.api.app import create_api
-from seaway.api.auth import ensure_admin_token
 from seaway.host import port_taken
 from seaway.platform import Platform
 from seaway.settings import Settings
+from seaway.tokens import ensure_admin_token
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:

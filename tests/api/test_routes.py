@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from seaway.api.app import create_api
-from seaway.api.auth import token_hash
 from seaway.dynos.inmemory import InMemoryRuntime
 from seaway.platform import Platform
 from seaway.settings import Settings
 from seaway.store.models import Slug
+from seaway.tokens import token_hash
 
 TOKEN = "t0ken"
 

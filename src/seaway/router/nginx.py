@@ -19,6 +19,7 @@ from pathlib import Path
 from seaway.certs.files import CertificateSource
 from seaway.home import PRIVATE, open_private, private_file
 from seaway.host import (
+    LeftoverProcess,
     RunAs,
     child_pids,
     chown_tree,
@@ -38,34 +39,6 @@ class RouterError(Exception):
 
 
 UMASK = 0o077  # what nginx creates (pid file, a log file it must make itself) is its owner's alone
-
-
-class Leftover:
-    """An nginx master a previous daemon started (not this daemon's child): Popen's poll, signals, wait."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and not process_alive(self.pid):
-            self.returncode = -1  # unknown: not ours to reap
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signum)
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("nginx", timeout or 0)
-            time.sleep(0.02)
-        return self.returncode  # type: ignore[return-value]
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
 
 
 def running_master(pid_file: Path, conf: Path) -> int | None:
@@ -129,7 +102,7 @@ class NginxRouter:
         self.conf = directory / "nginx.conf"
         self.binary = find_nginx()
         self.user = worker_user()
-        self.process: subprocess.Popen[bytes] | Leftover | None = None
+        self.process: subprocess.Popen[bytes] | LeftoverProcess | None = None
         self._started = False
         self._routes: dict[str, AppRoute] = {}
         self._lock = threading.Lock()
@@ -190,7 +163,7 @@ class NginxRouter:
             self._write_config()
             leftover = running_master(self.directory / "nginx.pid", self.conf)
             if leftover is not None:
-                self.process = Leftover(leftover)
+                self.process = LeftoverProcess(leftover, "nginx")
                 self._started = True
                 self._reload()
                 return

@@ -23,6 +23,7 @@ from seaway.addons.postgres.provision import close_maintenance_databases
 from seaway.addons.postgres.server import Server
 from seaway.home import write_secret
 from seaway.host import (
+    LeftoverProcess,
     RunAs,
     chown_tree,
     ensure_system_user,
@@ -56,31 +57,6 @@ def hba(dyno_network: str | None) -> str:
 
 class PostgresError(Exception):
     pass
-
-
-class Leftover:
-    """A server a previous daemon started (not this daemon's child): Popen's poll, signals, wait."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and not process_alive(self.pid):
-            self.returncode = -1  # unknown: not ours to reap
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signum)
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired("postgres", timeout or 0)
-            time.sleep(0.05)
-        return self.returncode  # type: ignore[return-value]
 
 
 def running_postmaster(data: Path, port: int) -> int | None:
@@ -122,7 +98,7 @@ class EmbeddedCluster:
         self.password_file = directory / "superuser-password"
         self.bin = find_bin_dir()
         self.user: RunAs | None = ensure_system_user(SYSTEM_USER, "Seaway PostgreSQL") if is_root() else None
-        self.process: subprocess.Popen[bytes] | Leftover | None = None
+        self.process: subprocess.Popen[bytes] | LeftoverProcess | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self.on_event: Callable[[str], None] = lambda message: print(message, file=sys.stderr, flush=True)
@@ -215,7 +191,7 @@ class EmbeddedCluster:
         wanted = f"listen_addresses={','.join(filter(None, ['127.0.0.1', self.service_address]))}".encode()
         if wanted not in command:  # the service address changed: it must listen elsewhere
             return False
-        self.process = Leftover(pid)
+        self.process = LeftoverProcess(pid, "postgres")
         os.kill(pid, signal.SIGHUP)
         try:
             self._wait_ready(timeout=10)

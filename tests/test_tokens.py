@@ -1,4 +1,4 @@
-"""The admin token: made on first start, shown once, kept hashed in the store and in the credentials file."""
+"""Bearer tokens (seaway/tokens.py): the admin token made on first start, and checking a presented one."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from seaway.api.auth import ensure_admin_token, token_hash, valid_token
 from seaway.credentials import read_credentials
 from seaway.store import Store
+from seaway.tokens import ensure_admin_token, token_hash, valid_token
 
 API_URL = "http://127.0.0.1:5050"
 

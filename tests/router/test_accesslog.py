@@ -17,6 +17,7 @@ from seaway.logs import LogStore
 from seaway.router import accesslog
 from seaway.router.accesslog import RouterLog
 from seaway.router.logline import FIELDS
+from tests.dynos.conftest import GUARD, NOT_WAITED, returns_within
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -174,14 +175,14 @@ def test_a_record_the_parser_fails_on_does_not_cost_the_others(follower: RouterL
 def test_a_backlog_larger_than_one_read_is_read_at_once(follower: RouterLog, path: Path, logs: LogStore,
                                                         monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(accesslog, "READ_SIZE", 1000)
+    monkeypatch.setattr(accesslog, "POLL", NOT_WAITED)  # the follower's thread never polls on its own here
     nginx = FakeNginx(path)
     follower.start()  # unlinks the file nginx opened: open it again, as nginx would after a reopen
     nginx.reopen()
     nginx.write(b"".join(record("app-a", f"/{n}") for n in range(300)))  # ~45 reads of 1000 bytes
-    started = time.monotonic()
-    lines = wait_for_lines(logs, "app-a", 300)
-    assert paths(lines) == [f"/{n}" for n in range(300)]
-    assert time.monotonic() - started < 1 + 2 * accesslog.POLL  # not one read per poll (that takes 4.5 s)
+    follower._poll_safely()  # one poll, as the thread makes one every POLL
+    lines = router_lines(logs, "app-a")
+    assert paths(lines) == [f"/{n}" for n in range(300)]  # all of it: not one read per poll
     nginx.close()
 
 
@@ -212,26 +213,24 @@ def test_a_big_file_is_rotated_and_nothing_is_lost_or_repeated(path: Path, logs:
         nginx.close()
 
 
+@pytest.mark.timeout(GUARD + 30)
 def test_close_reads_what_was_written_just_before(path: Path, logs: LogStore, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(accesslog, "POLL", 30.0)  # no poll on its own during the test
+    monkeypatch.setattr(accesslog, "POLL", NOT_WAITED)  # no poll on its own during the test
     follower = RouterLog(path, logs, dyno_of)
     follower.start()
     nginx = FakeNginx(path)
     nginx.write(record("app-a", "/last-words"))
     nginx.close()  # nginx has stopped
-    started = time.monotonic()
-    follower.close()
-    assert time.monotonic() - started < 2
+    returns_within(GUARD, follower.close)  # at once: not after the thread's next poll
     assert paths(router_lines(logs, "app-a")) == ["/last-words"]
     assert not follower._thread.is_alive()
 
 
+@pytest.mark.timeout(GUARD + 30)
 def test_close_without_start_and_twice(path: Path, logs: LogStore):
     follower = RouterLog(path, logs, dyno_of)
-    started = time.monotonic()
-    follower.close()
-    follower.close()
-    assert time.monotonic() - started < 0.5
+    returns_within(GUARD, lambda: (follower.close(), follower.close()))
+    assert follower._thread.ident is None  # nothing to wait for: closing did not start the thread
 
 
 def test_nothing_to_read_before_nginx_creates_the_file(follower: RouterLog, path: Path, logs: LogStore):

@@ -111,9 +111,9 @@ class Platform:
         """Where formations run, as SEAWAY_RUNTIME says (local: this host's sandboxed processes behind nginx)."""
         if self.settings.runtime != "local":
             raise Misconfigured(f"SEAWAY_RUNTIME={self.settings.runtime!r} is not a runtime Seaway has: use local.")
-        self.backend = LocalBackend(self.settings.slugs_dir, self.settings.run_dir,
-                                    SandboxedDynos(self.sandbox) if self.sandbox else None)
-        return LocalRuntime(self.backend, self.logs, self.router, as_app_users=is_root(), sandbox=self.sandbox,
+        backend = LocalBackend(self.settings.slugs_dir, self.settings.run_dir,
+                               SandboxedDynos(self.sandbox) if self.sandbox else None)
+        return LocalRuntime(backend, self.logs, self.router, as_app_users=is_root(), sandbox=self.sandbox,
                             settle=self.settings.settle_time, log_rate=self.settings.log_rate)
 
     def _wire_release_stage(self, settings: Settings) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,16 +13,13 @@ from seaway.dynos.inmemory import InMemoryRuntime
 from seaway.errors import Invalid, NotFound
 from seaway.platform import Platform
 from seaway.release import ReleaseFailed
-from seaway.settings import Settings
 from seaway.store.models import Slug
 from tests.release.stage import PROCFILE
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", sandbox=False, release_watch=0, router_port=1, router_https_port=0,
-                        dyno_memory=300)
-    yield Platform(settings, runtime=InMemoryRuntime())
+def platform(inmemory_platform: Platform) -> Platform:
+    return inmemory_platform
 
 
 @pytest.fixture

@@ -8,13 +8,15 @@ from seaway.errors import Invalid
 
 APP_NAME = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PROCESS_TYPE = re.compile(r"^[A-Za-z0-9_-]+$")  # web, worker, release, any Procfile name
 
 
-def check_app_name(name: str) -> str:
+def check_app_name(name: str, kind: str = "app") -> str:
+    """`name`, if it may name an app (or, with `kind`, a pipeline): Heroku's rules."""
     if not APP_NAME.fullmatch(name):
         raise Invalid(
-            f"Invalid app name {name!r}: a name must start with a letter, end with a letter or digit, contain only "
-            "lowercase letters, digits and dashes, and be 3 to 30 characters long (e.g. `my-app`)."
+            f"Invalid {kind} name {name!r}: a name must start with a letter, end with a letter or digit, contain only "
+            f"lowercase letters, digits and dashes, and be 3 to 30 characters long (e.g. `my-{kind}`)."
         )
     return name
 

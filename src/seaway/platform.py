@@ -34,10 +34,14 @@ from seaway.home import prepare_home
 from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogQuery, LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
+from seaway.manifest.appjson import Manifest, parse_manifest
+from seaway.manifest.setup import AppSetups, Postdeploy, env_changes, refuse_missing
 from seaway.migrations.commands import MigrationCommands
 from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
 from seaway.migrations.service import Migrations
-from seaway.naming import check_app_name, check_config_changes
+from seaway.naming import PROCESS_TYPE, check_app_name, check_config_changes
+from seaway.pipelines.promotion import Promotion
+from seaway.pipelines.service import Pipelines
 from seaway.release import ReleaseCommand, ReleaseFailed, Releaser
 from seaway.release.formation import Formations
 from seaway.release.locks import AppLocks
@@ -50,7 +54,6 @@ from seaway.settings import Settings
 from seaway.slugs.builder import Builder, BuildRequest
 from seaway.slugs.errors import BuildError
 from seaway.slugs.git_source import pack_commit
-from seaway.slugs.procfile import PROCESS_TYPE
 from seaway.slugs.python import installed_interpreters
 from seaway.slugs.slug import remove_tree
 from seaway.slugs.source import SourceLimits
@@ -67,7 +70,9 @@ def release_json(release: Release, current: int | None, with_output: bool = Fals
     data = {"version": release.version, "description": release.description, "status": release.status,
             "current": release.version == current, "author": release.author, "slug": release.slug_digest,
             "rollback_of": release.rollback_of, "created_at": release.created_at.isoformat(),
-            "config_vars": sorted(release.config), "commit": release.commit, "commit_subject": release.commit_subject}
+            "config_vars": sorted(release.config), "commit": release.commit, "commit_subject": release.commit_subject,
+            "promoted_from": {"app": release.promoted_from, "version": release.promoted_version}
+            if release.promoted_from else None}
     if with_output:
         data["output"] = release.output
     return data
@@ -125,9 +130,14 @@ class Platform:
         self.backups = PostgresBackups(self.store, self.logs, self.postgres_server, LocalStorage(settings.backups_dir))
         check, backup = MigrationCheck(self.migrations, self.specs, self.backups), PreMigrationBackup(self.backups)
         lint = MigrationLint(self.migrations, self.logs)
+        postdeploy = Postdeploy(self.store, self.specs, self.runtime, self.logs, settings)
         self.releaser = Releaser(self.store, self.specs, self.runtime, self.watcher, self.logs, settings, phase=[
-            check, backup, lint, ReleaseCommand(self.runtime, self.specs.spec, self.logs, settings)])
+            check, backup, lint, ReleaseCommand(self.runtime, self.specs.spec, self.logs, settings)],
+            after_live=[postdeploy])
         self.pg = PostgresAddon(self.store, self.releaser, self.logs, self.postgres_server, self.backups)
+        self.setups = AppSetups(self.store, self.pg, self.releaser)
+        self.pipelines = Pipelines(self.store, self.git, self.logs)
+        self.promotion = Promotion(self.store, self.pipelines, self.releaser, self.runtime)
         self.migration_commands = MigrationCommands(self.store, self.specs, self.runtime, self.locks, self.migrations,
                                                     [check, backup, lint], check, backup, self.logs, settings)
         self.formations = Formations(self.store, self.specs, self.runtime, self.watcher, self.logs)
@@ -229,6 +239,26 @@ class Platform:
         self.logs.append(app.name, "seaway", f"App {app.name} created")
         return self.app_info(app.name)
 
+    def check_setup(self, name: str, app_json: str, env: dict[str, str]) -> Manifest:
+        """The manifest of an app to set up from `app_json` (apps:create --manifest), once nothing in it or
+        in `env` (the user's values) stops the setup: refused before anything is created."""
+        check_app_name(name)
+        manifest = parse_manifest(app_json)
+        if name in {app.name for app in self.store.apps()}:
+            raise Conflict(f"Name {name} is already taken. Choose another app name.")
+        refuse_missing(manifest, env, "Give them with --env NAME=VALUE (or give them a value in app.json).")
+        check_config_changes({}, env_changes(manifest, {}, env), {})
+        return manifest
+
+    def setup_app(self, name: str, manifest: Manifest, env: dict[str, str], emit: Emit,
+                  author: str) -> dict[str, Any]:
+        """Create the app and set it up from its (checked) manifest: add-ons, config vars, formation."""
+        for warning in manifest.warnings:
+            emit(f" !     Warning: {warning}")
+        self.create_app(name)
+        done = self.setups.apply(self.store.app(name), manifest, env, emit, author)
+        return self.app_info(name) | {"setup": done}
+
     def app_info(self, name: str) -> dict[str, Any]:
         app = self.store.app(name)
         release = self.store.current_release(app)
@@ -243,10 +273,15 @@ class Platform:
             "slug": {"digest": slug.digest, "size": slug.size, "python_version": slug.python_version,
                      "process_types": slug.process_types} if slug else None,
             "addons": [addon.name for addon in self.store.addons(app)],
+            "pipeline": self._pipeline_of(app),
             "formation": self.store.formation(app),
             "dynos": self.ps(name),
             "database": self._database_health(name) if "DATABASE_URL" in self.store.config(app) else None,
         }
+
+    def _pipeline_of(self, app: App) -> dict[str, str] | None:
+        found = self.store.pipelines.coupling(app)
+        return {"name": found[0].name, "stage": found[1]} if found else None
 
     def _database_health(self, name: str) -> dict[str, Any]:
         """For monitors: can the database be reached, and is its schema where the code expects it?"""
@@ -468,7 +503,8 @@ class Platform:
         run_as = app_user(name)
         cache = self.settings.cache_dir / "apps" / name if run_as else None  # builds share no cache across users
         previous = self.store.last_slug(app)
-        request = BuildRequest(name, run_as, cache, self.store.config(app), previous.python_version if previous else None)
+        request = BuildRequest(name, run_as, cache, self.store.config(app), previous.python_version if previous else None,
+                               check_manifest=lambda manifest: self._check_first_manifest(app, manifest))
         try:
             with self._building(name):
                 built = self.builder.build(source, record, request)
@@ -482,10 +518,22 @@ class Platform:
                                          app_json=built.app_json))
         self.store.finish_build(build.id, "succeeded", "\n".join(output), slug.digest)
         self.logs.append(name, "seaway", f"Build {build.id} succeeded: slug {slug.digest[:12]}")
+        manifest = Manifest.from_json(built.app_json)
+        if manifest.sets_up and self.setups.first_deploy(app):
+            self.setups.apply(app, manifest, {}, emit, author)
         description = f"Deploy {commit.label}" if commit else f"Deploy {slug.digest[:7]}"
         release = self.releaser.create(app, slug, description, emit, author, commit=commit)
         return {"build": build.id, "release": release.version, "slug": slug.digest,
                 "web_url": self.web_url(name)}
+
+    def _check_first_manifest(self, app: App, manifest: Manifest) -> None:
+        """At the app's first deploy, its app.json sets it up: refuse it before the build installs anything
+        if it cannot (a required config var without a value)."""
+        if manifest.sets_up and self.setups.first_deploy(app):
+            try:
+                self.setups.check(app, manifest, {})
+            except UserError as error:
+                raise BuildError(str(error)) from error
 
     @contextmanager
     def _building(self, name: str) -> Iterator[None]:

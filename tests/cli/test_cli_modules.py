@@ -15,18 +15,20 @@ from seaway.cli.main import cli
 
 PACKAGE = Path(seaway.cli.__file__).parent
 
-# `seaway --help` before the split, command for command.
+# `seaway --help` before the split, command for command (and the pipelines:* of issue 17).
 COMMANDS = [
-    "addons", "addons:create", "addons:destroy", "addons:info", "apps", "apps:create", "apps:destroy", "apps:info",
-    "apps:rename", "apps:settings", "auth:token", "auth:whoami", "buildpacks", "certs", "certs:add", "certs:auto",
-    "certs:auto:disable", "certs:auto:enable", "certs:auto:refresh", "certs:ca", "certs:info", "certs:remove",
-    "config", "config:get", "config:set", "config:unset", "create", "deploy", "domains", "domains:add",
-    "domains:remove", "drains", "drains:add", "drains:remove", "git:clone", "git:remote", "login", "logout", "logs",
-    "migrations:downgrade", "migrations:history", "migrations:status", "migrations:upgrade", "migrations:validate",
-    "open", "pg:backups", "pg:backups:capture", "pg:backups:delete", "pg:backups:download", "pg:backups:info",
-    "pg:backups:restore", "pg:backups:schedule", "pg:backups:unschedule", "pg:credentials:rotate", "pg:info",
-    "pg:psql", "pg:reset", "ps", "ps:restart", "ps:scale", "ps:stop", "releases", "releases:info", "releases:output",
-    "restart", "rollback", "run", "run:detached", "server",
+    "addons", "addons:create", "addons:destroy", "addons:info", "apps", "apps:create", "apps:destroy",
+    "apps:info", "apps:rename", "apps:settings", "auth:token", "auth:whoami", "buildpacks", "certs", "certs:add",
+    "certs:auto", "certs:auto:disable", "certs:auto:enable", "certs:auto:refresh", "certs:ca", "certs:info",
+    "certs:remove", "config", "config:get", "config:set", "config:unset", "create", "deploy", "domains",
+    "domains:add", "domains:remove", "drains", "drains:add", "drains:remove", "git:clone", "git:remote", "login",
+    "logout", "logs", "migrations:downgrade", "migrations:history", "migrations:status", "migrations:upgrade",
+    "migrations:validate", "open", "pg:backups", "pg:backups:capture", "pg:backups:delete", "pg:backups:download",
+    "pg:backups:info", "pg:backups:restore", "pg:backups:schedule", "pg:backups:unschedule",
+    "pg:credentials:rotate", "pg:info", "pg:psql", "pg:reset", "pipelines", "pipelines:add", "pipelines:create",
+    "pipelines:destroy", "pipelines:diff", "pipelines:info", "pipelines:promote", "pipelines:remove", "ps",
+    "ps:restart", "ps:scale", "ps:stop", "releases", "releases:info", "releases:output", "restart", "rollback",
+    "run", "run:detached", "server",
 ]
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 
-from seaway.api.common import AppCreate, AppUpdate, Credentials, authorised
+from seaway.api.auth import author_of
+from seaway.api.common import AppCreate, AppSetupBody, AppUpdate, Credentials, authorised
+from seaway.api.openapi import JOB, NDJSON
+from seaway.api.streaming import stream_job
 from seaway.platform import Platform
 
 
@@ -26,6 +30,15 @@ def router(platform: Platform) -> APIRouter:
     @api.post("/apps", dependencies=auth, status_code=201)
     def create_app(body: AppCreate) -> dict[str, Any]:
         return platform.create_app(body.name)
+
+    @api.post("/app-setups", dependencies=auth, **JOB)
+    def setup_app(body: AppSetupBody, request: Request) -> StreamingResponse:
+        """Create an app and set it up from an app.json (`apps:create --manifest`): add-ons, config vars
+        (given, generated, required), formation; refused before anything is created if it cannot be."""
+        manifest = platform.check_setup(body.name, body.app_json, body.env)
+        author = author_of(request.headers)
+        return StreamingResponse(stream_job(lambda emit: platform.setup_app(body.name, manifest, body.env, emit,
+                                                                             author)), media_type=NDJSON)
 
     @api.get("/apps/{app}", dependencies=auth)
     def app_info(app: str) -> dict[str, Any]:

@@ -88,3 +88,25 @@ class Rollback(BaseModel):
 
 class Restart(BaseModel):
     target: str | None = None
+
+
+class AppSetupBody(BaseModel):
+    name: str
+    app_json: str = Field(max_length=1024 * 1024, description="The app.json manifest, as its text")
+    env: dict[str, str] = Field(default_factory=dict, description="Config vars the manifest requires or overrides")
+
+
+class PipelineCreate(BaseModel):
+    name: str
+    app: str = Field(description="The first app of the pipeline")
+    stage: str = Field(description="development, staging or production")
+
+
+class PipelineAdd(BaseModel):
+    app: str
+    stage: str = Field(description="development, staging or production")
+
+
+class Promote(BaseModel):
+    to: list[str] | None = Field(default=None, description="Apps to promote to (default: the next stage's apps)")
+    release: Bounded | None = Field(default=None, description="The release to promote (default: the current one)")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from seaway.addons.services import addon_service
 from seaway.api.auth import author_of
 from seaway.api.common import AddonCreate, authorised, confirmed, jobs
 from seaway.api.openapi import BYTES, JOB
@@ -25,10 +26,7 @@ def router(platform: Platform) -> APIRouter:
 
     @api.post("/apps/{app}/addons", dependencies=auth, **JOB)
     def create_addon(app: str, body: AddonCreate, request: Request) -> StreamingResponse:
-        service, _, plan = body.service.partition(":")
-        if service not in ("postgresql", "heroku-postgresql", "postgres") or len(plan) > 50:
-            raise HTTPException(422, f"Unknown add-on service {body.service!r}. Available: postgresql "
-                                     "(also as heroku-postgresql[:PLAN]).")
+        _service, plan = addon_service(body.service)
         author = author_of(request.headers)
         return job(app, lambda emit: pg.create(app, body.attach_as, emit, author, plan))
 

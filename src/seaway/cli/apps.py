@@ -6,6 +6,7 @@ import os
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,14 +29,26 @@ def generated_name() -> str:
 @click.argument("name", required=False)
 @click.option("-r", "--remote", default=DEFAULT_REMOTE, show_default=True, help="The git remote to add.")
 @click.option("-b", "--buildpack", help="Accepted for Heroku's guides; Seaway builds every app with its Python build.")
+@click.option("--manifest", "manifest", is_flag=True,
+              help="Set the app up from ./app.json: its add-ons, config vars and formation (see --manifest-file).")
+@click.option("--manifest-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="The app.json to set the app up from (implies --manifest).")
+@click.option("-e", "--env", "env", multiple=True, metavar="NAME=VALUE",
+              help="A config var the manifest requires (or one to set instead of its value); repeatable.")
 @json_option
-def create(name: str | None, remote: str, buildpack: str | None, as_json: bool) -> None:
+def create(name: str | None, remote: str, buildpack: str | None, manifest: bool, manifest_file: Path | None,
+           env: tuple[str, ...], as_json: bool) -> None:
     """Create an app (a generated name if none is given); in a git repository, add its `seaway` remote."""
     name = name or generated_name()
     if buildpack:
         click.echo(f" !     Ignoring --buildpack {buildpack}: Seaway builds Python apps itself "
                    "(see `seaway buildpacks`).", err=True)
-    info = client().request("POST", "/apps", json={"name": name})
+    if manifest or manifest_file:
+        info = _create_from_manifest(name, manifest_file or Path("app.json"), env)
+    elif env:
+        raise click.UsageError("--env sets what an app.json requires: use it with --manifest.")
+    else:
+        info = client().request("POST", "/apps", json={"name": name})
     if as_json:
         return print_json(info)
     click.echo(f"Creating {name}... done\n{info['web_url']} | {git_url(name)}")
@@ -45,6 +58,20 @@ def create(name: str | None, remote: str, buildpack: str | None, as_json: bool) 
         click.echo(f"Git remote {remote} added: deploy with `git push {remote} main`.")
     else:
         click.echo(f"Linked this directory to {name} ({link_directory(here, name)}).")
+
+
+def _create_from_manifest(name: str, path: Path, env: tuple[str, ...]) -> dict[str, Any]:
+    if not path.is_file():
+        raise click.UsageError(f"No app.json at {path}: --manifest sets an app up from one (or name it with "
+                               "--manifest-file PATH).")
+    values = {}
+    for pair in env:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise click.UsageError(f"--env {pair!r}: write NAME=VALUE.")
+        values[key] = value
+    body = {"name": name, "app_json": path.read_text(encoding="utf-8", errors="replace"), "env": values}
+    return client().job("POST", "/app-setups", json=body)
 
 
 @click.command("apps")

@@ -17,6 +17,7 @@ from seaway.cli import (
     drains,
     logs,
     migrations,
+    pipelines,
     postgres,
     ps,
     releases,
@@ -26,7 +27,7 @@ from seaway.cli import (
 )
 
 TOPICS = (server, apps, addons, config, domains, deploy, releases, ps, logs, drains, postgres, migrations, certs,
-          remotes, session)
+          pipelines, remotes, session)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -37,10 +37,12 @@ def releases_info(version: str | None, app: str | None, as_json: bool) -> None:
     if as_json:
         return print_json(data)
     click.echo(f"=== Release v{data['version']}")
+    origin = data.get("promoted_from")
     status = f"{data['status']} (current)" if data["current"] else data["status"]
     for label, value in [("By", data["author"]), ("Change", data["description"]), ("When", data["created_at"]),
                          ("Status", status), ("Slug", data["slug"] or "none"),
                          ("Commit", f"{data['commit']} {data['commit_subject']}" if data.get("commit") else "none"),
+                         ("Promoted from", f"{origin['app']} v{origin['version']}" if origin else "none"),
                          ("Config vars", ", ".join(data["config_vars"]) or "none")]:
         click.echo(f"{label + ':':<13}{value}")
     if data.get("watch"):

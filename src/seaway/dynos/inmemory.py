@@ -66,6 +66,7 @@ class InMemoryRuntime:
         self.scripts: list[tuple[Callable[[DynoSpec], bool], OneOffScript]] = []
         self.troubles: dict[str, Trouble] = {}  # app -> what its watched dynos will be found doing
         self.running_one_offs: dict[str, list[DynoSpec]] = {}
+        self.missing_pythons: set[str] = set()  # Python versions whose slugs cannot run here
         self._lock = threading.Lock()
 
     # -- telling it what will happen ---------------------------------------------------
@@ -166,6 +167,9 @@ class InMemoryRuntime:
         self.troubles.pop(app, None)
         self.formations[app] = held
         return True
+
+    def cannot_run(self, slug: str, python_version: str) -> str | None:
+        return f"Python {python_version} is not here" if python_version in self.missing_pythons else None
 
     def run(self, spec: DynoSpec, on_line: OnLine, timeout: float | None = None, logged: bool = True) -> int | None:
         self.events.append(f"run {spec.app} {spec.name} {spec.command}")

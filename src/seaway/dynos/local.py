@@ -395,6 +395,16 @@ class LocalBackend:
             self.sandbox.watch(dyno)
         return dyno
 
+    def cannot_run(self, slug: str, python_version: str) -> str | None:
+        """Why this host cannot run the slug: its folder is gone, or the interpreter its venv links to."""
+        python = self.slugs_dir / slug / "app" / ".venv" / "bin" / "python"
+        if not (self.slugs_dir / slug).is_dir():
+            return f"slug {slug[:12]} is not on this host any more"
+        if not python.exists():
+            return (f"slug {slug[:12]} was built for Python {python_version}, which this host no longer has "
+                    f"({os.path.realpath(python)} is missing)")
+        return None
+
     # -- after a restart -------------------------------------------------------------
     def survivors(self) -> list[Survivor]:
         """Dynos a previous daemon started that still run under their keepers (verified by identity), to

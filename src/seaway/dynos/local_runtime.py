@@ -199,6 +199,9 @@ class LocalRuntime:
         return True
 
     # -- one-off dynos -------------------------------------------------------------
+    def cannot_run(self, slug: str, python_version: str) -> str | None:
+        return self.backend.cannot_run(slug, python_version)
+
     def run(self, spec: DynoSpec, on_line: OnLine, timeout: float | None = None, logged: bool = True) -> int | None:
         return self.dynos.run_one_off(self._as_user(spec), on_line, timeout=timeout, logged=logged)
 

@@ -135,6 +135,10 @@ class Runtime(Protocol):
     def revert(self, app: str) -> bool:
         """The held set serves again and the new one is retired (False: nothing was held)."""
 
+    def cannot_run(self, slug: str, python_version: str) -> str | None:
+        """Why slug `slug` (built for Python `python_version`) cannot run here, or None if it can: a
+        promotion refuses a slug its target could not start."""
+
     # -- one-off dynos -------------------------------------------------------------
     def run(self, spec: DynoSpec, on_line: OnLine, timeout: float | None = None, logged: bool = True) -> int | None:
         """Run a one-off to completion: its exit status, or None when it was stopped at `timeout`.

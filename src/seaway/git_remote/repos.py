@@ -60,6 +60,16 @@ class AppRepos:
         full, _, subject = shown.stdout.partition("\n")
         return Commit(full.strip(), subject.strip())
 
+    def commits_between(self, app: str, base: str, head: str, limit: int = 100) -> list[Commit] | None:
+        """The commits in `head` but not in `base`, newest first (None if the repository lacks either)."""
+        repo = self.path(app)
+        if not (repo / "HEAD").is_file():
+            return None
+        shown = _git("log", f"--max-count={limit}", "--format=%H%x09%s", f"{base}..{head}", "--", git_dir=repo)
+        if shown.returncode != 0:
+            return None
+        return [Commit(sha, subject) for sha, _, subject in (line.partition("\t") for line in shown.stdout.splitlines())]
+
     def rename(self, old: str, new: str) -> None:
         if self.path(old).exists():
             self.path(old).rename(self.path(new))

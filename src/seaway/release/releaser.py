@@ -24,6 +24,7 @@ from seaway.store import Store
 from seaway.store.models import App, Commit, Release, Slug
 
 Emit = Callable[[str], None]
+AfterLive = Callable[[App, Release, Emit], None]  # runs once a release with code is live (a postdeploy script)
 
 
 def commit_of(release: Release) -> Commit | None:
@@ -38,31 +39,34 @@ def with_output(message: str, error: DynoBootError) -> str:
 
 class Releaser:
     def __init__(self, store: Store, specs: Specs, runtime: Runtime, watcher: ReleaseWatcher, logs: LogStore,
-                 settings: Settings, phase: Sequence[PhaseStep]) -> None:
+                 settings: Settings, phase: Sequence[PhaseStep], after_live: Sequence[AfterLive] = ()) -> None:
         self.store, self.specs, self.runtime, self.watcher = store, specs, runtime, watcher
         self.logs, self.settings = logs, settings
         self.phase = tuple(phase)  # the release phase, in order; the last step runs the `release:` command
+        self.after_live = tuple(after_live)  # what runs once a release with code is live; its failures undo nothing
 
     def create(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str = "admin",
-               changes: dict[str, str | None] | None = None, commit: Commit | None = None) -> Release:
+               changes: dict[str, str | None] | None = None, commit: Commit | None = None,
+               promoted_from: tuple[str, int] | None = None) -> Release:
         """Apply config var `changes` (None unsets), then record Release vN for `slug` (default: the live one)
         with the app's config vars, and put it live. Under the app's lock, so a release records exactly
         the vars its own change produced. `commit`: where the slug's code came from (a release that keeps
-        the live slug keeps its commit)."""
+        the live slug keeps its commit); `promoted_from`: the (app, version) a promotion took the slug from."""
         with self.watcher.changing(app.name):
             if changes:
                 self.store.change_config(app, changes)
-            return self.make(app, slug, description, emit, author, None, commit)
+            return self.make(app, slug, description, emit, author, None, commit, promoted_from)
 
     def make(self, app: App, slug: Slug | None, description: str, emit: Emit, author: str,
-             rollback_of: int | None, commit: Commit | None = None) -> Release:
+             rollback_of: int | None, commit: Commit | None = None,
+             promoted_from: tuple[str, int] | None = None) -> Release:
         """Record the release and put it live; the caller holds the app's lock (watcher.changing)."""
         app = self.store.app(app.name)
         live = self.specs.live(app)
         if slug is None and live is not None:
             slug, commit = live[1], commit or commit_of(live[0])
         release = self.store.create_release(app, slug.digest if slug else None, self.store.config(app), description,
-                                            author, rollback_of, commit)
+                                            author, rollback_of, commit, promoted_from)
         self.logs.append(app.name, "seaway", f"Release v{release.version} created by {author}: {description}")
         output: list[str] = []
 
@@ -87,7 +91,16 @@ class Releaser:
             raise
         self.store.finish_release(release, "succeeded", "\n".join(output))
         self.logs.append(app.name, "seaway", f"Release v{release.version} is live")
+        if slug is not None:
+            self._after_live(app, release, emit)
         return self.store.release(app, release.version)
+
+    def _after_live(self, app: App, release: Release, emit: Emit) -> None:
+        for step in self.after_live:
+            try:
+                step(app, release, emit)
+            except Exception as failure:  # the release is live and stays live
+                emit(f" !     {report_fault(failure, f'after v{release.version} went live')}")
 
     def _failure_hints(self, slug: Slug, output: str) -> list[str]:
         """What the build warned of that explains this failure (the psycopg trap, say)."""

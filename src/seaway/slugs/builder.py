@@ -17,6 +17,7 @@ from typing import Any, BinaryIO
 from uv import find_uv_bin
 
 from seaway.host import RunAs, grant_traverse
+from seaway.manifest.appjson import Manifest
 from seaway.sandbox import Sandbox
 from seaway.slugs import deps, slug
 from seaway.slugs.appjson import read_app_json
@@ -58,6 +59,7 @@ class BuildRequest:
     cache_dir: Path | None = None
     config: dict[str, str] = field(default_factory=dict)
     previous_python: str | None = None
+    check_manifest: Callable[[Manifest], None] | None = None  # sees app.json before anything installs; may raise
 
 
 def read_process_types(app_dir: Path) -> dict[str, str]:
@@ -132,7 +134,12 @@ class _Build:
         if self.workspace.subfolder:
             self.emit(f"-----> Building the app in {self.workspace.subfolder}/ (PROJECT_PATH)")
         process_types = read_process_types(self.app)
-        app_json = read_app_json(self.app)
+        manifest = read_app_json(self.app)
+        for warning in manifest.warnings:
+            self.warn(warning)
+        if self.request.check_manifest is not None:
+            self.request.check_manifest(manifest)
+        app_json = manifest.as_json()
         self.emit("-----> Python app detected")
         if self.request.run_as:
             self.workspace.hand_to(self.request.run_as)

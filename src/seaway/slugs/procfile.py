@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
+from seaway.naming import PROCESS_TYPE
 from seaway.slugs.errors import BuildError
-
-PROCESS_TYPE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def parse_procfile(text: str) -> dict[str, str]:

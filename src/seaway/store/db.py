@@ -31,6 +31,7 @@ from seaway.store.models import (
     Slug,
     utcnow,
 )
+from seaway.store.pipelines import PipelineRecords, SetupRecords
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 Row = TypeVar("Row")
@@ -69,6 +70,8 @@ class Store:
         self.engine = _sqlite_engine(path)
         migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.pipelines = PipelineRecords(self.session)
+        self.setups = SetupRecords(self.session)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -174,13 +177,15 @@ class Store:
     # -- releases --------------------------------------------------------
     def create_release(self, app: App, slug_digest: str | None, config: dict[str, str], description: str,
                        author: str = "admin", rollback_of: int | None = None,
-                       commit: Commit | None = None) -> Release:
+                       commit: Commit | None = None, promoted_from: tuple[str, int] | None = None) -> Release:
         with self.session() as s:
             version = (s.scalar(select(func.max(Release.version)).where(Release.app_id == app.id)) or 0) + 1
             release = Release(
                 app_id=app.id, version=version, slug_digest=slug_digest, config=config, description=description,
                 status="pending", output="", author=author, rollback_of=rollback_of,
                 commit=commit.sha if commit else None, commit_subject=commit.subject[:200] if commit else "",
+                promoted_from=promoted_from[0] if promoted_from else None,
+                promoted_version=promoted_from[1] if promoted_from else None,
             )
             s.add(release)
             return release

@@ -93,6 +93,8 @@ class Release(Base):
     rollback_of: Mapped[int | None] = mapped_column(Integer, nullable=True)
     commit: Mapped[str | None] = mapped_column(String(40), nullable=True)  # the git commit of its code, if known
     commit_subject: Mapped[str] = mapped_column(String(200), default="")
+    promoted_from: Mapped[str | None] = mapped_column(String(30), nullable=True)  # the app a promotion came from
+    promoted_version: Mapped[int | None] = mapped_column(Integer, nullable=True)  # and its release's version
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -209,3 +211,34 @@ class Certificate(Base):
     @property
     def name(self) -> str:
         return f"cert-{self.id}"
+
+
+class Pipeline(Base):
+    """Apps of one code base in stages (development, staging, production): promotion moves a slug downstream."""
+
+    __tablename__ = "pipelines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PipelineCoupling(Base):
+    """An app's place in a pipeline: one pipeline and one stage per app."""
+
+    __tablename__ = "pipeline_couplings"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    pipeline_id: Mapped[int] = mapped_column(ForeignKey("pipelines.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppSetup(Base):
+    """How an app was set up from its app.json, and whether its postdeploy script has run (it runs once)."""
+
+    __tablename__ = "app_setups"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    postdeploy: Mapped[str] = mapped_column(Text, default="")  # the command; "" for none
+    postdeploy_status: Mapped[str] = mapped_column(String(20), default="none")  # none / pending / succeeded / failed
+    postdeploy_release: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the release it ran after
+    postdeploy_exit: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

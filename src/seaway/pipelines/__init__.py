@@ -1,0 +1,1 @@
+"""pipelines/: apps in stages (service.py) and promotion of a slug downstream (promotion.py)."""

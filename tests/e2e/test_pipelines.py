@@ -49,6 +49,7 @@ def test_staging_is_promoted_to_production_as_the_same_slug(daemon: Daemon, app_
     assert "Python app detected" not in promoted and "Installing" not in promoted  # no build
     assert "Running release command: flask db upgrade" in promoted
     assert f"Running upgrade  -> {HEAD}" in promoted  # production's own database, migrated there
+    assert "Capturing b001" in promoted  # after production's own pre-migration backup
     shown = page(daemon, production)
     assert shown["stage"] == "production" and shown["debug"] is False and "greeting" in shown["tables"]
     assert shown["database"] != page(daemon, staging)["database"]
@@ -73,6 +74,7 @@ def test_staging_is_promoted_to_production_as_the_same_slug(daemon: Daemon, app_
     assert failed.returncode != 0
     assert 'relation "note" already exists' in failed.stdout + failed.stderr
     assert f"Promotion failed on {production}" in failed.stderr
+    assert f"pg:backups:restore b002 -a {production}" in failed.stderr  # its backup before migrating
     assert page(daemon, production)["version"] == "1"  # still serving the release before
     after = releases(daemon, production)
     assert after[0]["status"] == "failed" and next(r for r in after if r["current"])["version"] == serving

@@ -99,6 +99,7 @@ def apps_info(app: str | None, as_json: bool) -> None:
     rows = [("Release", f"v{info['release']}" if info["release"] else "none"), ("Web URL", info["web_url"]),
             ("HTTPS URL", info.get("https_url") or "none"),
             ("Add-ons", ", ".join(info["addons"]) or "none"),
+            ("Pipeline", f"{info['pipeline']['name']} ({info['pipeline']['stage']})" if info.get("pipeline") else "none"),
             ("Dynos", ", ".join(f"{d['name']} ({d['state']})" for d in info["dynos"]) or "none"),
             ("Python", slug.get("python_version", "")), ("Slug size", f"{slug['size'] / 1e6:.1f} MB" if slug else "")]
     click.echo(f"=== {info['name']}")

@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -192,3 +193,37 @@ def wait_for(condition: object, timeout: float = 30, interval: float = 0.2) -> N
             return
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+class Load:
+    """Bounded, constant requests through the router in a thread; counts failures."""
+
+    def __init__(self, daemon: Daemon, app: str, path: str = "/") -> None:
+        self.daemon, self.app, self.path = daemon, app, path
+        self.ok = self.failed = 0
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        deadline = time.monotonic() + 120
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                response = self.daemon.get(self.app, self.path)
+                if response.status_code == 200:
+                    self.ok += 1
+                else:
+                    self.failed += 1
+                    self.errors.append(f"{response.status_code}: {response.text[:100]}")
+            except Exception as error:  # noqa: BLE001 - any failure counts
+                self.failed += 1
+                self.errors.append(repr(error))
+            time.sleep(0.01)
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()

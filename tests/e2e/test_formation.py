@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.dynos.conftest import GUARD, NOT_WAITED
-from tests.e2e.daemon import Daemon, copy_app, dyno_leader_pid, dyno_processes, wait_for
+from tests.e2e.daemon import Daemon, Load, copy_app, dyno_leader_pid, dyno_processes, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -32,40 +32,6 @@ def ps(daemon: Daemon, app: str) -> dict[str, dict]:
 
 def releases(daemon: Daemon, app: str) -> list[dict]:
     return json.loads(daemon.cli("releases", "-a", app, "--json").stdout)
-
-
-class Load:
-    """Bounded, constant requests through the router in a thread; counts failures."""
-
-    def __init__(self, daemon: Daemon, app: str, path: str = "/") -> None:
-        self.daemon, self.app, self.path = daemon, app, path
-        self.ok = self.failed = 0
-        self.errors: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + 120
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                response = self.daemon.get(self.app, self.path)
-                if response.status_code == 200:
-                    self.ok += 1
-                else:
-                    self.failed += 1
-                    self.errors.append(f"{response.status_code}: {response.text[:100]}")
-            except Exception as error:  # noqa: BLE001 - any failure counts
-                self.failed += 1
-                self.errors.append(repr(error))
-            time.sleep(0.01)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def test_scale_balances_web_and_starts_workers_without_port(daemon: Daemon, formation: str) -> None:

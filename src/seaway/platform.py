@@ -256,7 +256,12 @@ class Platform:
         for warning in manifest.warnings:
             emit(f" !     Warning: {warning}")
         self.create_app(name)
-        done = self.setups.apply(self.store.app(name), manifest, env, emit, author)
+        try:
+            done = self.setups.apply(self.store.app(name), manifest, env, emit, author)
+        except Exception:  # a new app half set up is worth nothing: it goes, and the name is free again
+            emit(f" !     Setting {name} up failed: removing it")
+            self.destroy_app(name)
+            raise
         return self.app_info(name) | {"setup": done}
 
     def app_info(self, name: str) -> dict[str, Any]:

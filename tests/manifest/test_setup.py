@@ -127,3 +127,15 @@ def test_the_first_deploys_app_json_is_checked_before_the_build_installs(inmemor
     assert not platform.setups.first_deploy(app)  # after a deploy its app.json never sets it up again
     platform.set_config(name, {"MAIL_TO": None}, lambda _line: None)
     platform._check_first_manifest(app, manifest)
+
+
+def test_a_setup_that_fails_half_way_removes_the_new_app(inmemory_platform: Platform, new_app: Callable[..., str]):
+    platform = inmemory_platform  # no PostgreSQL runs here: attaching the database fails
+    name = new_app("halfway", create=False)
+    manifest = {"env": {"GREETING": "hi"}, "addons": ["heroku-postgresql"]}
+    lines: list[str] = []
+    with pytest.raises(Exception):  # noqa: B017 - whatever the database server's absence raises
+        platform.setup_app(name, platform.check_setup(name, json.dumps(manifest), {}), {}, lines.append, "tester")
+    assert f" !     Setting {name} up failed: removing it" in lines
+    assert name not in [app.name for app in platform.store.apps()]
+    platform.check_setup(name, json.dumps(manifest), {})  # the name is free again

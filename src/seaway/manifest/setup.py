@@ -10,12 +10,12 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from seaway.addons.postgres.addon import PostgresAddon
+from seaway.addons.postgres.addon import PostgresAddon, attachment_var
 from seaway.app_settings import effective
 from seaway.dynos.runtime import Runtime
 from seaway.errors import Invalid
 from seaway.logs import LogStore
-from seaway.manifest.appjson import EnvVar, Manifest
+from seaway.manifest.appjson import AddonWanted, EnvVar, Manifest
 from seaway.naming import check_config_changes
 from seaway.release.releaser import Releaser
 from seaway.release.specs import Specs
@@ -71,11 +71,11 @@ class AppSetups:
 
     def apply(self, app: App, manifest: Manifest, overrides: dict[str, str], emit: Emit, author: str) -> dict[str, Any]:
         """Attach the add-ons, set the config vars and the formation; the postdeploy script waits for the
-        first release that goes live. The caller has checked the manifest."""
+        first release that goes live. The caller has checked the manifest. Recorded last: a setup that
+        failed half-way is done again by the next deploy, without attaching an add-on twice."""
         emit(f"-----> Setting up {app.name} from app.json")
-        self.store.setups.record(app, manifest.postdeploy)
         addons = [self.pg.create(app.name, wanted.attach_as, emit, author, wanted.plan)["name"]
-                  for wanted in manifest.addons]
+                  for wanted in self._to_attach(app, manifest)]
         for name in addons:
             emit(f"       Attached {name}")
         changes = env_changes(manifest, self.store.config(app), overrides)
@@ -88,8 +88,21 @@ class AppSetups:
             emit("       Formation " + " ".join(f"{k}={v}" for k, v in sorted(manifest.formation.items())))
         if manifest.postdeploy:
             emit(f"       The postdeploy script runs after the first release: {manifest.postdeploy}")
+        self.store.setups.record(app, manifest.postdeploy)
         return {"addons": addons, "config_vars": sorted(changes), "formation": self.store.formation(app),
                 "postdeploy": manifest.postdeploy or None}
+
+    def _to_attach(self, app: App, manifest: Manifest) -> list[AddonWanted]:
+        """The manifest's add-ons, but those an earlier try attached: the ones named `as` whose config var the
+        app has, and the first unnamed one if it has DATABASE_URL (later unnamed ones get numbered names)."""
+        attached = {addon.config_var for addon in self.store.addons(app)}
+        wanted, unnamed = [], 0
+        for addon in manifest.addons:
+            unnamed += addon.attach_as is None
+            var = attachment_var(addon.attach_as) if addon.attach_as else "DATABASE_URL" if unnamed == 1 else None
+            if var is None or var not in attached:
+                wanted.append(addon)
+        return wanted
 
 
 class Postdeploy:

@@ -35,6 +35,15 @@ def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
             "sha256": backup.sha256, "integrity": integrity}
 
 
+def attachment_var(attach_as: str) -> str:
+    """The config var an add-on attached `--as attach_as` sets (ANALYTICS: ANALYTICS_URL)."""
+    base = attach_as.upper().removesuffix("_URL")
+    if not ATTACHMENT.fullmatch(base):
+        raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
+                      "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
+    return "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
+
+
 def database_of(store: Store, app: App, addon_name: str | None) -> Addon:
     """The add-on named, or the app's primary database (DATABASE_URL's, else its first)."""
     addons = [a for a in store.addons(app) if a.service == "postgresql"]
@@ -243,11 +252,7 @@ class PostgresAddon:
     def _config_var(self, app: App, attach_as: str | None, taken: set[str]) -> str:
         if attach_as is None:
             return "DATABASE_URL" if "DATABASE_URL" not in taken else f"POSTGRESQL_{len(taken) + 1}_URL"
-        base = attach_as.upper().removesuffix("_URL")
-        if not ATTACHMENT.fullmatch(base):
-            raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
-                          "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
-        config_var = "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
+        config_var = attachment_var(attach_as)
         if config_var in taken or config_var in self.store.config(app):
             raise Conflict(f"{config_var} is already set on {app.name}; choose another name with --as.")
         return config_var

@@ -6,6 +6,7 @@ import dataclasses
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -276,6 +277,28 @@ def test_run_dirs_are_created(tmp_path: Path):
     LocalBackend(tmp_path / "slugs", tmp_path / "run")
     assert (tmp_path / "run" / "dynos" / "pids").is_dir()
     assert (tmp_path / "run" / "dynos" / "homes").is_dir()
+
+
+# -- which slugs this host can run (a promotion asks before it releases one) -----------------
+
+def test_cannot_run_names_the_python_a_slug_was_built_for_when_its_interpreter_is_gone(backend: LocalBackend,
+                                                                                     app_dir: Path, tmp_path: Path):
+    gone = tmp_path / "pythons" / "3.11.4" / "bin" / "python3.11"  # as a pyenv version removed since the build
+    (app_dir / ".venv" / "bin" / "python").symlink_to(gone)
+    why = backend.cannot_run(DIGEST, "3.11.4")
+    assert why is not None and "Python 3.11.4" in why and str(gone) in why and DIGEST[:12] in why
+
+
+def test_cannot_run_is_none_for_a_slug_whose_interpreter_is_there(backend: LocalBackend, app_dir: Path):
+    (app_dir / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    assert backend.cannot_run(DIGEST, "{}.{}.{}".format(*sys.version_info[:3])) is None
+
+
+def test_cannot_run_says_when_the_slug_folder_is_missing(backend: LocalBackend, slugs_dir: Path):
+    missing = "f" * 64
+    assert not (slugs_dir / missing).exists()
+    why = backend.cannot_run(missing, "3.12.7")
+    assert why is not None and missing[:12] in why and "not on this host" in why
 
 
 

@@ -177,8 +177,8 @@ def test_promotion_streams_its_result_and_releases_the_same_slug_downstream(plat
     assert client.get(f"/apps/{staging}/pipeline/diff").json()["downstream"][0]["same_slug"] is True
 
 
-def test_promotion_failures_end_the_stream_with_the_reason(platform: Platform, client: TestClient,
-                                                           pair: tuple[str, str, str]):
+def test_promotion_refusals_are_statuses_and_failures_end_the_stream(platform: Platform, client: TestClient,
+                                                                     pair: tuple[str, str, str]):
     _pipeline, staging, production = pair
     runtime = platform.runtime
     assert isinstance(runtime, InMemoryRuntime)
@@ -186,8 +186,9 @@ def test_promotion_failures_end_the_stream_with_the_reason(platform: Platform, c
     deploy(platform, staging, "2" * 64)
 
     runtime.missing_pythons.add("3.12.7")
-    refused = events_of(client.post(f"/apps/{staging}/pipeline/promote", json={}))[-1]
-    assert "Cannot promote" in refused["error"] and "Python 3.12.7" in refused["error"] and "failed" not in refused
+    refused = client.post(f"/apps/{staging}/pipeline/promote", json={})  # refused before the stream starts
+    assert refused.status_code == 409 and "Cannot promote" in refused.json()["detail"]
+    assert "Python 3.12.7" in refused.json()["detail"]
     runtime.missing_pythons.clear()
 
     runtime.script(lambda spec: spec.app == production and spec.process_type == "release",
@@ -195,8 +196,8 @@ def test_promotion_failures_end_the_stream_with_the_reason(platform: Platform, c
     failed = events_of(client.post(f"/apps/{staging}/pipeline/promote", json={"to": [production]}))[-1]
     assert failed["failed"] == "release" and f"Promotion failed on {production}" in failed["error"]
     assert client.get(f"/apps/{production}/releases/current").json()["version"] == before  # still serving
-    wrong = events_of(client.post(f"/apps/{staging}/pipeline/promote", json={"to": ["elsewhere"]}))[-1]
-    assert "--to takes other apps of pipeline" in wrong["error"]
+    wrong = client.post(f"/apps/{staging}/pipeline/promote", json={"to": ["elsewhere"]})
+    assert wrong.status_code == 422 and "--to takes other apps of pipeline" in wrong.json()["detail"]
 
 
 def test_pipeline_refusals_get_their_status(client: TestClient, pair: tuple[str, str, str], app: str):

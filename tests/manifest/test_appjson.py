@@ -91,6 +91,7 @@ def test_postdeploy_may_be_an_object_with_a_command():
     ({"addons": ["heroku-redis"]}, "addons\\[0\\]: Seaway has no add-on service 'heroku-redis'"),
     ({"addons": [{"plan": "postgresql", "as": 3}]}, "addons\\[0\\].as must be a string"),
     ({"addons": [{"as": "X"}]}, "addons\\[0\\] must be a string"),
+    ({"addons": [{"plan": "postgresql", "as": "9bad"}]}, "addons\\[0\\].as '9bad': use letters, digits"),
     ({"formation": {"web": {"quantity": 101}}}, "formation.web must be an object like"),
     ({"formation": {"web": 2}}, "formation.web must be an object like"),
     ({"formation": {"we b": {"quantity": 1}}}, "formation.we b: a process type"),
@@ -101,3 +102,8 @@ def test_postdeploy_may_be_an_object_with_a_command():
 def test_each_wrong_key_is_named(manifest: object, message: str):
     with pytest.raises(ManifestError, match=message):
         parse_manifest(json.dumps(manifest))
+
+
+def test_json_nested_too_deeply_is_an_error_not_a_fault():
+    with pytest.raises(ManifestError, match="nests too deeply"):
+        parse_manifest("[" * 100_000)

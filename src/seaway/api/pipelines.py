@@ -52,6 +52,7 @@ def router(platform: Platform) -> APIRouter:
     def promote(app: str, body: Promote, request: Request) -> StreamingResponse:
         """Release the app's slug, as it is, on the next stage's apps (or `to`), each with its own config
         vars and release phase."""
+        promotion.plan(app, body.to, body.release)  # refusals before the stream starts, as HTTP statuses
         author = author_of(request.headers)
         return job(app, lambda emit: promotion.promote(app, body.to, body.release, emit, author))
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from seaway.addons.services import addon_service
+from seaway.addons.services import addon_service, attachment_var
 from seaway.errors import Invalid
 from seaway.naming import CONFIG_KEY, PROCESS_TYPE
 
@@ -100,6 +100,9 @@ def parse_manifest(text: str) -> Manifest:
     except json.JSONDecodeError as error:
         raise ManifestError(f"app.json is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}. "
                             "Fix it, or remove app.json if you do not need it.") from error
+    except RecursionError as error:
+        raise ManifestError("app.json nests too deeply to be a manifest: write it as Heroku's app.json schema "
+                            "says (objects a few levels deep).") from error
     if not isinstance(data, dict):
         raise ManifestError("app.json must hold a JSON object ({...}).")
     warnings = [f"app.json \"{key}\" is ignored: {why}." for key, why in IGNORED.items() if key in data]
@@ -154,6 +157,11 @@ def _addon(entry: Any, index: int) -> AddonWanted:
         plan_text, attach_as = entry["plan"], entry.get("as")
         if attach_as is not None and not isinstance(attach_as, str):
             raise ManifestError(f"{where}.as must be a string like \"ANALYTICS\" (attached as ANALYTICS_URL).")
+        if attach_as is not None:
+            try:
+                attachment_var(attach_as, f"{where}.as")
+            except Invalid as error:
+                raise ManifestError(str(error)) from error
     else:
         raise ManifestError(f"{where} must be a string like \"heroku-postgresql\" or an object like "
                             "{\"plan\": \"heroku-postgresql\", \"as\": \"ANALYTICS\"}.")

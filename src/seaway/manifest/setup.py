@@ -10,7 +10,8 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from seaway.addons.postgres.addon import PostgresAddon, attachment_var
+from seaway.addons.postgres.addon import PostgresAddon
+from seaway.addons.services import attachment_var
 from seaway.app_settings import effective
 from seaway.dynos.runtime import Runtime
 from seaway.errors import Invalid

@@ -5,7 +5,7 @@ its pre-migration backup), with the same switch and watch as a deploy, under the
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from seaway.dynos.runtime import Runtime
 from seaway.errors import Conflict, Invalid, UserError
@@ -18,14 +18,20 @@ from seaway.store.models import App, Release, Slug
 Emit = Callable[[str], None]
 
 
+class Plan(NamedTuple):
+    source: App
+    release: Release
+    slug: Slug
+    targets: list[App]
+
+
 class Promotion:
     def __init__(self, store: Store, pipelines: Pipelines, releaser: Releaser, runtime: Runtime) -> None:
         self.store, self.pipelines, self.releaser, self.runtime = store, pipelines, releaser, runtime
 
-    def promote(self, app_name: str, to: list[str] | None, version: int | None, emit: Emit,
-                author: str) -> dict[str, Any]:
-        """Promote `app_name`'s current release (or v`version`) to `to` (default: the next stage's apps).
-        Every target gets its own release; one that fails keeps serving what it served."""
+    def plan(self, app_name: str, to: list[str] | None, version: int | None) -> Plan:
+        """What a promotion would do, once nothing refuses it (a UserError otherwise): the API asks this
+        before it starts streaming, so a refusal is an HTTP status."""
         source = self.store.app(app_name)
         targets = self.targets(source, to)
         release, slug = self.source_release(source, version)
@@ -33,6 +39,13 @@ class Promotion:
         if why:
             raise Conflict(f"Cannot promote {source.name} v{release.version} to {', '.join(t.name for t in targets)}: "
                            f"{why}. Deploy the code to them instead, to build it for a Python they have.")
+        return Plan(source, release, slug, targets)
+
+    def promote(self, app_name: str, to: list[str] | None, version: int | None, emit: Emit,
+                author: str) -> dict[str, Any]:
+        """Promote `app_name`'s current release (or v`version`) to `to` (default: the next stage's apps).
+        Every target gets its own release; one that fails keeps serving what it served."""
+        source, release, slug, targets = self.plan(app_name, to, version)
         emit(f"-----> Promoting {source.name} v{release.version} (slug {slug.digest[:12]}, Python "
              f"{slug.python_version}) to {', '.join(t.name for t in targets)}")
         results = [self._promote_one(source, release, slug, target, emit, author) for target in targets]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 import threading
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from seaway.addons.postgres.provision import AppDatabase, create_database, drop_
 from seaway.addons.postgres.schedule import due_action, parse_at, to_prune
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
+from seaway.addons.services import attachment_var
 from seaway.errors import Conflict, Invalid, NotFound
 from seaway.logs import LogStore
 from seaway.release import Releaser
@@ -24,7 +24,6 @@ from seaway.store import Store
 from seaway.store.models import Addon, App, Backup, BackupSchedule, aware, utcnow
 
 Emit = Callable[[str], None]
-ATTACHMENT = re.compile(r"[A-Z][A-Z0-9_]{0,40}")
 
 
 def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
@@ -33,15 +32,6 @@ def backup_json(backup: Backup, integrity: str | None = None) -> dict[str, Any]:
             "location": backup.location, "tables": backup.tables, "created_at": backup.created_at.isoformat(),
             "finished_at": backup.finished_at.isoformat() if backup.finished_at else None,
             "sha256": backup.sha256, "integrity": integrity}
-
-
-def attachment_var(attach_as: str) -> str:
-    """The config var an add-on attached `--as attach_as` sets (ANALYTICS: ANALYTICS_URL)."""
-    base = attach_as.upper().removesuffix("_URL")
-    if not ATTACHMENT.fullmatch(base):
-        raise Invalid(f"--as {attach_as!r}: use letters, digits and underscores, starting with a letter "
-                      "(e.g. --as ANALYTICS, which sets ANALYTICS_URL).")
-    return "DATABASE_URL" if base == "DATABASE" else f"{base}_URL"
 
 
 def database_of(store: Store, app: App, addon_name: str | None) -> Addon:

@@ -35,7 +35,7 @@ from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogQuery, LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.manifest.appjson import Manifest, parse_manifest
-from seaway.manifest.setup import AppSetups, Postdeploy, env_changes, refuse_missing
+from seaway.manifest.setup import AppSetups, Postdeploy, refuse_unusable
 from seaway.migrations.commands import MigrationCommands
 from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
 from seaway.migrations.service import Migrations
@@ -246,8 +246,7 @@ class Platform:
         manifest = parse_manifest(app_json)
         if name in {app.name for app in self.store.apps()}:
             raise Conflict(f"Name {name} is already taken. Choose another app name.")
-        refuse_missing(manifest, env, "Give them with --env NAME=VALUE (or give them a value in app.json).")
-        check_config_changes({}, env_changes(manifest, {}, env), {})
+        refuse_unusable(manifest, {}, {}, env, "Give them with --env NAME=VALUE (or give them a value in app.json).")
         return manifest
 
     def setup_app(self, name: str, manifest: Manifest, env: dict[str, str], emit: Emit,
@@ -536,7 +535,7 @@ class Platform:
         if it cannot (a required config var without a value)."""
         if manifest.sets_up and self.setups.first_deploy(app):
             try:
-                self.setups.check(app, manifest, {})
+                self.setups.check(app, manifest)
             except UserError as error:
                 raise BuildError(str(error)) from error
 

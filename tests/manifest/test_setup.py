@@ -139,3 +139,19 @@ def test_a_setup_that_fails_half_way_removes_the_new_app(inmemory_platform: Plat
     assert f" !     Setting {name} up failed: removing it" in lines
     assert name not in [app.name for app in platform.store.apps()]
     platform.check_setup(name, json.dumps(manifest), {})  # the name is free again
+
+
+def test_an_add_on_whose_config_var_is_set_already_is_refused_first(inmemory_platform: Platform,
+                                                                   new_app: Callable[..., str]):
+    platform = inmemory_platform
+    clash = {"env": {"DATABASE_URL": "postgres://elsewhere/db"}, "addons": ["heroku-postgresql"]}
+    with pytest.raises(Invalid, match="addons\\[0\\] attaches a database as DATABASE_URL, which is set already by "
+                                      "app.json env"):
+        platform.check_setup(new_app("clash", create=False), json.dumps(clash), {})
+    from seaway.manifest.appjson import parse_manifest
+    name = new_app("byhand")
+    platform.set_config(name, {"ANALYTICS_URL": "postgres://elsewhere/db"}, lambda _line: None)
+    wanted = parse_manifest('{"addons": [{"plan": "postgresql", "as": "ANALYTICS"}]}')
+    with pytest.raises(BuildError, match="attaches a database as ANALYTICS_URL, which is set already: remove"):
+        platform._check_first_manifest(platform.store.app(name), wanted)
+    assert platform.store.addons(platform.store.app(name)) == []

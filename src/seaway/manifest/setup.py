@@ -36,6 +36,32 @@ def refuse_missing(manifest: Manifest, config: dict[str, str], where: str) -> No
     raise Invalid(f"app.json requires config vars that have no value:\n{listed}\n{where}")
 
 
+def refuse_unusable(manifest: Manifest, config: dict[str, str], attached: dict[str, str],
+                    overrides: dict[str, str], where: str) -> None:
+    """Invalid, before anything changes, if the manifest cannot set up an app that has `config` and the
+    add-ons `attached` (config var -> add-on): required vars without a value, vars that could never be set,
+    and an add-on whose config var is set already (by env, or by hand)."""
+    refuse_missing(manifest, config | overrides, where)
+    changes = env_changes(manifest, config, overrides)
+    check_config_changes(config, changes, attached)
+    for index, (_addon, var) in enumerate(addon_vars(manifest)):
+        if var is not None and var not in attached and (var in changes or var in config):
+            raise Invalid(f"app.json addons[{index}] attaches a database as {var}, which is set already"
+                          f"{' by app.json env' if var in changes else ''}: remove {var} from env (or unset it), "
+                          "or attach the database under another name with \"as\".")
+
+
+def addon_vars(manifest: Manifest) -> list[tuple[AddonWanted, str | None]]:
+    """Each add-on of the manifest with the config var it will set: its `as`, DATABASE_URL for the first one
+    without, None (a numbered name chosen when attached) for the others."""
+    found, unnamed = [], 0
+    for addon in manifest.addons:
+        unnamed += addon.attach_as is None
+        var = attachment_var(addon.attach_as) if addon.attach_as else "DATABASE_URL" if unnamed == 1 else None
+        found.append((addon, var))
+    return found
+
+
 def env_changes(manifest: Manifest, config: dict[str, str], overrides: dict[str, str]) -> dict[str, str | None]:
     """The config vars the manifest sets: the user's overrides, then values and generated secrets for the
     ones not set yet (a var already set keeps its value)."""
@@ -63,12 +89,11 @@ class AppSetups:
         """Whether the app's next deploy is its first, with no setup before it (so its app.json sets it up)."""
         return self.store.setups.get(app) is None and not any(r.slug_digest for r in self.store.releases(app))
 
-    def check(self, app: App, manifest: Manifest, overrides: dict[str, str]) -> None:
-        """Refuse a manifest the app cannot be set up from, before anything changes."""
-        config = self.store.config(app) | overrides
-        refuse_missing(manifest, config, f"Set them with `seaway config:set NAME=VALUE -a {app.name}` and deploy again.")
-        owned = {addon.config_var: addon.name for addon in self.store.addons(app)}
-        check_config_changes(self.store.config(app), env_changes(manifest, self.store.config(app), overrides), owned)
+    def check(self, app: App, manifest: Manifest) -> None:
+        """Refuse a manifest the app cannot be set up from at its first deploy, before anything changes."""
+        attached = {addon.config_var: addon.name for addon in self.store.addons(app)}
+        refuse_unusable(manifest, self.store.config(app), attached, {},
+                        f"Set them with `seaway config:set NAME=VALUE -a {app.name}` and deploy again.")
 
     def apply(self, app: App, manifest: Manifest, overrides: dict[str, str], emit: Emit, author: str) -> dict[str, Any]:
         """Attach the add-ons, set the config vars and the formation; the postdeploy script waits for the
@@ -94,16 +119,9 @@ class AppSetups:
                 "postdeploy": manifest.postdeploy or None}
 
     def _to_attach(self, app: App, manifest: Manifest) -> list[AddonWanted]:
-        """The manifest's add-ons, but those an earlier try attached: the ones named `as` whose config var the
-        app has, and the first unnamed one if it has DATABASE_URL (later unnamed ones get numbered names)."""
+        """The manifest's add-ons, but those an earlier try attached (their config var is an add-on's)."""
         attached = {addon.config_var for addon in self.store.addons(app)}
-        wanted, unnamed = [], 0
-        for addon in manifest.addons:
-            unnamed += addon.attach_as is None
-            var = attachment_var(addon.attach_as) if addon.attach_as else "DATABASE_URL" if unnamed == 1 else None
-            if var is None or var not in attached:
-                wanted.append(addon)
-        return wanted
+        return [addon for addon, var in addon_vars(manifest) if var is None or var not in attached]
 
 
 class Postdeploy:

@@ -18,6 +18,7 @@ from seaway.addons.postgres.cluster import find_bin_dir
 from seaway.addons.postgres.server import Server
 from seaway.addons.postgres.storage import LocalStorage
 from seaway.app_settings import changes_dynos, changes_routing, check_changes, effective
+from seaway.app_setup import AppSetups, Postdeploy, refuse_unusable
 from seaway.certs.acme_issuer import AcmeIssuer
 from seaway.certs.auto import AutoCertificates
 from seaway.certs.files import CertificateFiles
@@ -35,7 +36,6 @@ from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogQuery, LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.manifest.appjson import Manifest, parse_manifest
-from seaway.manifest.setup import AppSetups, Postdeploy, refuse_unusable
 from seaway.migrations.commands import MigrationCommands
 from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
 from seaway.migrations.service import Migrations

@@ -9,52 +9,15 @@ import json
 import os
 import re
 import signal
-import threading
-import time
 from pathlib import Path
 
-from tests.e2e.daemon import Daemon, copy_app, dyno_leader_pid, processes_mentioning, wait_for
+from tests.e2e.daemon import Daemon, Load, copy_app, dyno_leader_pid, processes_mentioning, wait_for
 
 PROCFILE = """\
 web: exec gunicorn app:app
 ticker: i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.3; done
 release: true
 """
-
-
-class Load:
-    """Requests through the router, one after another on fresh connections, counting failures."""
-
-    def __init__(self, daemon: Daemon, app: str) -> None:
-        self.daemon, self.app = daemon, app
-        self.ok = self.failed = 0
-        self.errors: list[str] = []
-        self.dynos: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                response = self.daemon.get(self.app)
-                if response.status_code == 200:
-                    self.ok += 1
-                    self.dynos.add(response.text.split()[1])
-                else:
-                    self.failed += 1
-                    self.errors.append(f"{response.status_code}: {response.text[:100]}")
-            except Exception as error:  # noqa: BLE001 - any failure counts
-                self.failed += 1
-                self.errors.append(repr(error))
-            time.sleep(0.01)
-
-    def __enter__(self) -> Load:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def ps(daemon: Daemon, app: str) -> dict[str, dict]:
@@ -97,7 +60,7 @@ def test_kill_9_and_a_new_daemon_keep_every_dyno_serving(scratch: Path) -> None:
             wait_for(lambda: load.ok >= served + 5, timeout=30)
         assert load.failed == 0, (load.errors[:5], daemon.output()[-3000:],
                                   daemon.cli("logs", "-a", "keep", "-n", "60").stdout)
-        assert load.dynos == {"DYNO=web.1"}
+        assert {answer.split()[1] for answer in load.answers} == {"DYNO=web.1"}
 
         # The very same processes serve, and `ps` shows them up, never restarted.
         assert {name: dyno_leader_pid(daemon, "keep", name) for name in before} == before

@@ -1,1 +1,1 @@
-"""manifest/: app.json as Heroku reads it (appjson.py) and setting an app up from it (setup.py)."""
+"""manifest/: app.json as Heroku reads it (appjson.py), for the build stage and for app setups (app_setup.py)."""

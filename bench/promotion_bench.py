@@ -1,17 +1,28 @@
 """Issue 17: `pipelines:promote` to production against `seaway deploy` of the same code to production, in one run.
 
-Run from the repository root:  .venv/bin/python -m bench.promotion_bench [--rounds 5]
+Run from the repository root:  .venv/bin/python -m bench.promotion_bench [--rounds 5] [--kind code|deps|both]
 
 One real daemon (nginx, PostgreSQL, uv, gunicorn), two apps of tests/apps/pipeline_app, `staging`
 (APP_SETTINGS=config.StagingConfig) and `production` (config.ProductionConfig), each with its own
 postgresql add-on, in one pipeline. Warm-up: the sample deployed to staging (cold), to production, and
-staging promoted to production once. Then each round makes a code-only change (VERSION = N in app.py)
+staging promoted to production once. Then rounds of two kinds (with `both`, the code-only rounds first):
+
+  code   each round makes a code-only change (VERSION = N in app.py);
+  deps   each round makes the same change and also adds to requirements.txt one small pure-Python
+         package, pinned, that neither app has installed before (a different one each round, from
+         PACKAGES; they accumulate): a deploy to production must download it and build a new venv in
+         production's own build cache (per app, the daemon running as root), a promotion copies nothing.
+
 and deploys it to staging (not timed), then in alternating order (odd rounds A then B, even rounds B
 then A), production rolled back in between to the release it ran before the round (not timed):
 
   (A) `seaway pipelines:promote -a staging`, timed from its launch until production answers with
       VERSION N through the router (Host: production.localhost to 127.0.0.1);
   (B) `seaway deploy -a production` of the same directory, timed the same way.
+
+In a deps round B is the first build of production that sees the new package whichever runs first
+(A builds nothing, and the rollback only changes the release): checked before B by looking for the
+package in production's uv cache, and after it in B's output (dependencies installed, not reused).
 
 Each command's output lines are timestamped as the CLI prints them (it prints the daemon's NDJSON lines
 as they arrive), which splits both into: before the release phase (CLI start, upload and build for the
@@ -29,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -44,6 +56,14 @@ STAGING, PRODUCTION, PIPELINE = "staging", "production", "bench"
 # What a build prints (src/seaway/slugs/builder.py, the deploy CLI and the git deploy): never in a promotion.
 BUILD_MARKERS = ("Uploading", "Building", "Python app detected", "Using Python", "Installing dependencies",
                  "Discovering process types", "Assembling the slug", "Build finished", "uv ", "pip ")
+# Small pure-Python wheels without dependencies, none of them in the sample's own set (Flask, Flask-SQLAlchemy,
+# Flask-Migrate, SQLAlchemy, psycopg2-binary, gunicorn and theirs: 16 packages); each installs in ~0.2 s with
+# uv and an empty cache here. One per deps round.
+PACKAGES = ("six==1.17.0", "idna==3.10", "toml==0.10.2", "tomli==2.2.1", "pyparsing==3.2.3", "packaging==25.0",
+            "attrs==25.3.0", "iniconfig==2.1.0", "pluggy==1.6.0", "wheel==0.45.1", "sniffio==1.3.1", "zipp==3.23.0",
+            "tabulate==0.9.0", "termcolor==3.1.0")
+KINDS = {"code": ("code",), "deps": ("deps",), "both": ("code", "deps")}
+TITLES = {"code": "code-only change", "deps": "dependency change (one new package a round)"}
 
 
 class Timed:
@@ -87,6 +107,16 @@ class Timed:
                 return moment
         raise RuntimeError(f"no line starting {prefix!r} in:\n" + "\n".join(line for _t, line in self.lines))
 
+    def has(self, text: str) -> bool:
+        return any(text in line for _t, line in self.lines)
+
+    def when(self, text: str) -> tuple[float, str]:
+        """When the first line containing `text` was printed, and that line."""
+        for moment, line in self.lines:
+            if text in line:
+                return moment, line
+        raise RuntimeError(f"no line with {text!r} in:\n" + "\n".join(line for _t, line in self.lines))
+
 
 def serves(daemon: Daemon, app: str, version: str) -> bool:
     try:
@@ -119,6 +149,17 @@ def set_version(source: Path, version: str) -> None:
     lines = [f'VERSION = "{version}"' if line.startswith("VERSION = ") else line
              for line in app_py.read_text().splitlines()]
     app_py.write_text("\n".join(lines) + "\n")
+
+
+def add_requirement(source: Path, pin: str) -> None:
+    requirements = source / "requirements.txt"
+    requirements.write_text(requirements.read_text().rstrip("\n") + f"\n{pin}\n")
+
+
+def in_build_cache(daemon: Daemon, app: str, pin: str) -> bool:
+    """Whether the app's own uv cache holds a wheel of the package (uv's layout: wheels-vN/pypi/NAME)."""
+    name = re.sub(r"[-_.]+", "-", pin.partition("==")[0]).lower()
+    return any((daemon.home / "cache" / "apps" / app / "builder" / "uv").glob(f"wheels-v*/pypi/{name}"))
 
 
 def current(daemon: Daemon, app: str) -> dict[str, object]:
@@ -157,6 +198,16 @@ def deploy(daemon: Daemon, source: Path, version: str) -> tuple[dict[str, float]
     command.finish()
     times = split(command, serving, "-----> Build finished")
     times["same_slug"] = float(same_slug(daemon))  # content-addressed: the same code builds staging's slug
+    times["install"] = command.at("-----> Discovering process types") - command.at("-----> Installing dependencies")
+    times["installed"] = float(not command.has("Dependencies unchanged"))  # a new venv, not a cached one
+    finished = [line for _t, line in command.lines if line.startswith("-----> Build finished in ")]
+    times["build_reported"] = float(re.findall(r"[\d.]+", finished[0])[0])  # the daemon's own "Build finished in Xs"
+    if times["installed"]:  # uv's part (resolve, download, link), then the bytecode of the new venv
+        installing = command.at("-----> Installing dependencies")
+        installed, _line = command.when(" Installed ")
+        compiled, line = command.when(" Bytecode: compiled ")
+        times["uv"], times["bytecode"] = installed - installing, compiled - installed
+        times["compiled"], times["reused"] = (float(n) for n in re.findall(r"\d+", line)[:2])
     return times, command
 
 
@@ -170,7 +221,54 @@ def cli_alone(daemon: Daemon, source: Path) -> float:
     return Timed(daemon, "releases:info", "-a", PRODUCTION, "--json", cwd=source).finish()
 
 
-def run(rounds: int, work: Path) -> dict[str, object]:
+def rounds_of(kind: str, rounds: int, daemon: Daemon, source: Path, work: Path, first: int) -> dict[str, object]:
+    """`rounds` rounds of one kind; the versions they deploy are first, first + 1, ..."""
+    promotions: list[dict[str, float]] = []
+    deploys: list[dict[str, float]] = []
+    alone: list[float] = []
+    cli: list[float] = []
+    build_output: list[str] = []
+    orders: list[str] = []
+    packages: list[str] = []
+    timeline: dict[str, Timed] = {}
+    for index in range(rounds):
+        version = str(first + index)
+        set_version(source, version)
+        if kind == "deps":
+            pin = PACKAGES[index]
+            assert not in_build_cache(daemon, PRODUCTION, pin) and not in_build_cache(daemon, STAGING, pin), pin
+            add_requirement(source, pin)
+            packages.append(pin)
+        daemon.cli("deploy", str(source), "-a", STAGING, cwd=work)
+        assert serves(daemon, STAGING, version)
+        before = current(daemon, PRODUCTION)["version"]
+        previous = daemon.get(PRODUCTION).json()["version"]
+        order = "AB" if index % 2 == 0 else "BA"
+        orders.append(order)
+        for position, method in enumerate(order):
+            if position:  # production back on the code it served before this round, the way it was
+                daemon.cli("rollback", f"v{before}", "-a", PRODUCTION, cwd=work)
+                assert serves(daemon, PRODUCTION, previous)
+            if method == "A":
+                times, timeline["promotion"], built = promote(daemon, source, version)
+                promotions.append(times)
+                build_output += built
+            else:
+                if kind == "deps":  # production's build has never seen this package: B must download it
+                    assert not in_build_cache(daemon, PRODUCTION, packages[-1]), packages[-1]
+                times, timeline["deploy"] = deploy(daemon, source, version)
+                if kind == "deps":
+                    assert times["installed"] and in_build_cache(daemon, PRODUCTION, packages[-1]), packages[-1]
+                deploys.append(times)
+        alone.append(release_command_alone(daemon, source))
+        cli.append(cli_alone(daemon, source))
+        assert daemon.get(PRODUCTION).json()["stage"] == "production"
+    return {"promotions": promotions, "deploys": deploys, "alone": alone, "cli": cli, "build_output": build_output,
+            "orders": orders, "packages": packages, "timeline": timeline,
+            "last_output": daemon.cli("releases:output", "-a", PRODUCTION, cwd=work).stdout}
+
+
+def run(rounds: int, kinds: tuple[str, ...], work: Path) -> dict[str, object]:
     daemon = Daemon(work / "home", boot_timeout=60)
     daemon.start()
     try:
@@ -191,52 +289,17 @@ def run(rounds: int, work: Path) -> dict[str, object]:
         daemon.cli("pipelines:promote", "-a", STAGING, cwd=work)  # warm-up of the promotion path
         assert serves(daemon, PRODUCTION, "1") and daemon.get(PRODUCTION).json()["stage"] == "production"
 
-        promotions: list[dict[str, float]] = []
-        deploys: list[dict[str, float]] = []
-        alone: list[float] = []
-        cli: list[float] = []
-        build_output: list[str] = []
-        orders: list[str] = []
-        timeline: dict[str, Timed] = {}
-        for index in range(rounds):
-            version = str(index + 2)
-            set_version(source, version)
-            daemon.cli("deploy", str(source), "-a", STAGING, cwd=work)
-            assert serves(daemon, STAGING, version)
-            before = current(daemon, PRODUCTION)["version"]
-            order = "AB" if index % 2 == 0 else "BA"
-            orders.append(order)
-            for position, method in enumerate(order):
-                if position:  # production back on the code it served before this round, the way it was
-                    daemon.cli("rollback", f"v{before}", "-a", PRODUCTION, cwd=work)
-                    assert serves(daemon, PRODUCTION, str(int(version) - 1))
-                if method == "A":
-                    times, timeline["promotion"], built = promote(daemon, source, version)
-                    promotions.append(times)
-                    build_output += built
-                else:
-                    times, timeline["deploy"] = deploy(daemon, source, version)
-                    deploys.append(times)
-            alone.append(release_command_alone(daemon, source))
-            cli.append(cli_alone(daemon, source))
-            assert daemon.get(PRODUCTION).json()["stage"] == "production"
-        output = daemon.cli("releases:output", "-a", PRODUCTION, cwd=work).stdout
-        return {"cold": cold, "first_production": first_production, "promotions": promotions, "deploys": deploys,
-                "alone": alone, "cli": cli, "build_output": build_output, "orders": orders, "last_output": output,
-                "timeline": timeline}
+        result: dict[str, object] = {"cold": cold, "first_production": first_production}
+        first = 2
+        for kind in kinds:
+            result[kind] = rounds_of(kind, rounds, daemon, source, work, first)
+            first += rounds
+        return result
     finally:
         daemon.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    rounds = parser.parse_args().rounds
-    work = Path(tempfile.mkdtemp(prefix="seaway-bench-"))
-    try:
-        result = run(rounds, work)
-    finally:
-        remove_tree(work)
+def report(kind: str, result: dict[str, object]) -> None:
     med = statistics.median
     promotions: list[dict[str, float]] = result["promotions"]  # type: ignore[assignment]
     deploys: list[dict[str, float]] = result["deploys"]  # type: ignore[assignment]
@@ -247,8 +310,9 @@ def main() -> None:
     def row(label: str, runs: list[float]) -> None:
         print(f"  {label:<54}{med(runs):6.2f} s   (every round: {', '.join(f'{v:.2f}' for v in runs)})")
 
-    print(f"first deploy to staging (uv cache cold): {result['cold']:.2f} s; first deploy to production: "
-          f"{result['first_production']:.2f} s; round orders: {' '.join(result['orders'])}")  # type: ignore[arg-type]
+    print(f"\n===== {TITLES[kind]}: {len(promotions)} rounds, orders {' '.join(result['orders'])}")  # type: ignore[arg-type]
+    if result["packages"]:
+        print(f"packages added, one a round: {', '.join(result['packages'])}")  # type: ignore[arg-type]
     for label, runs in (("promotion (pipelines:promote -a staging)", promotions),
                         ("deploy of the same code (deploy -a production)", deploys)):
         print(label)
@@ -257,6 +321,14 @@ def main() -> None:
         row("launched -> its first output line", values(runs, "first_line"))
         row("launched -> release phase begins", values(runs, "before"))
         row("  first line -> release phase begins", [r["before"] - r["first_line"] for r in runs])
+        if runs is deploys:
+            row("    of which installing dependencies", values(runs, "install"))
+            row("    the daemon's 'Build finished in Xs'", values(runs, "build_reported"))
+            if all("uv" in r for r in runs):
+                row("      uv (resolve, download, install): to 'Installed N'", values(runs, "uv"))
+                row("      then bytecode: to 'Bytecode: compiled N'", values(runs, "bytecode"))
+                print("      modules compiled / .pyc reused from earlier venvs: "
+                      + ", ".join(f"{r['compiled']:.0f}/{r['reused']:.0f}" for r in runs))
         row("release phase (to 'Starting N dyno(s)')", values(runs, "release"))
         row("  of which the release command (flask db upgrade)", values(runs, "release_command"))
         row("switch (to 'Switched to vN')", values(runs, "switch"))
@@ -266,7 +338,7 @@ def main() -> None:
         row("  ... the next request took", values(runs, "next_took"))
         row("release phase + switch", [r["release"] + r["switch"] for r in runs])
     print(f"the deploy built staging's slug (same digest) in {sum(int(d['same_slug']) for d in deploys)} of "
-          f"{len(deploys)} rounds")
+          f"{len(deploys)} rounds; it installed dependencies (a new venv) in {sum(int(d['installed']) for d in deploys)}")
     print("alone, each round after A and B")
     row("seaway run -a production -- flask db upgrade (launch->exit)", result["alone"])  # type: ignore[arg-type]
     row("seaway releases:info -a production --json (launch->exit)", result["cli"])  # type: ignore[arg-type]
@@ -289,6 +361,35 @@ def main() -> None:
             if end >= starting:
                 print(f"  {began:6.3f}  request sent; answered at {end:.3f} with the {'new' if new else 'old'} VERSION")
     print("production's last release output (releases:output):\n" + str(result["last_output"]).rstrip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--kind", choices=sorted(KINDS), default="both",
+                        help="code: code-only changes; deps: each round also adds a package; both (default)")
+    arguments = parser.parse_args()
+    kinds = KINDS[arguments.kind]
+    if "deps" in kinds and arguments.rounds > len(PACKAGES):
+        parser.error(f"--rounds: at most {len(PACKAGES)} with deps rounds (one new package each)")
+    work = Path(tempfile.mkdtemp(prefix="seaway-bench-"))
+    try:
+        result = run(arguments.rounds, kinds, work)
+    finally:
+        remove_tree(work)
+    print(f"first deploy to staging (uv cache cold): {result['cold']:.2f} s; first deploy to production: "
+          f"{result['first_production']:.2f} s")
+    for kind in kinds:
+        report(kind, result[kind])  # type: ignore[arg-type]
+    if len(kinds) > 1:
+        med = statistics.median
+        print("\nsummary (medians, s): kind, promotion, deploy, promotion / deploy")
+        for kind in kinds:
+            runs: dict[str, list[dict[str, float]]] = result[kind]  # type: ignore[assignment]
+            promotion = med(r["total"] for r in runs["promotions"])
+            deployed = med(r["total"] for r in runs["deploys"])
+            print(f"  {TITLES[kind]:<46}{promotion:6.2f}{deployed:8.2f}{promotion / deployed:8.2f}x")
+
 
 if __name__ == "__main__":
     main()

@@ -45,6 +45,10 @@ def test_staging_is_promoted_to_production_as_the_same_slug(daemon: Daemon, app_
     assert page(daemon, staging)["stage"] == "staging" and page(daemon, staging)["debug"] is True
     diff = daemon.cli("pipelines:diff", "-a", staging).stdout
     assert "they differ" in diff  # deployed without git: the slugs are compared
+    listed = daemon.cli("pipelines").stdout
+    assert pipeline in listed and f"{staging} (staging)" in listed and f"{production} (production)" in listed
+    table = daemon.cli("pipelines:info", pipeline, env={"COLUMNS": "200"}).stdout
+    assert f"=== {pipeline}" in table and staging in table and production in table and "differs" in table
 
     promoted = daemon.cli("pipelines:promote", "-a", staging).stdout
     assert "Python app detected" not in promoted and "Installing" not in promoted  # no build
@@ -101,6 +105,8 @@ def test_staging_is_promoted_to_production_as_the_same_slug(daemon: Daemon, app_
     assert len(releases(daemon, production)) == len(after)  # nothing made on production
     assert page(daemon, staging)["version"] == "2" and page(daemon, production)["version"] == "2"
 
+    assert "Removing" in daemon.cli("pipelines:remove", "-a", production).stdout
+    assert "Promoted from" in daemon.cli("releases:info", "-a", production).stdout
     daemon.cli("pipelines:destroy", pipeline)
     for app in (staging, production):
         daemon.cli("apps:destroy", "-a", app, "--confirm", app)

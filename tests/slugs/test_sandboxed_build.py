@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,35 @@ def test_collectstatic_runs_in_the_sandbox(tmp_path: Path, sandbox: Sandbox, san
     built = builder.build(pack_source(sample("django_static", tmp_path / "source")), lines.append,
                           BuildRequest("demo", sandbox_user, tmp_path / "cache" / "apps" / "demo"))
     assert (built.path / "app" / "staticfiles" / "staticfiles.json").is_file(), lines
+
+
+def test_a_dependency_change_as_the_apps_user_links_from_its_cache_and_reuses_bytecode(
+        tmp_path: Path, sandbox: Sandbox, sandbox_user: RunAs) -> None:
+    """Handing a new venv to root leaves uv's cache the build user's: the next build, with protected hard
+    links, still links packages from it, and reuses the .pyc files compiled for them before."""
+    builder = Builder(tmp_path / "slugs", tmp_path / "builds", tmp_path / "cache", sandbox)
+    source = copy_sample(tmp_path / "source")
+    (source / "requirements.txt").write_text("gunicorn\n")
+    cache = tmp_path / "cache" / "apps" / "demo"
+    request = BuildRequest("demo", sandbox_user, cache)
+    builder.build(pack_source(source), lambda _line: None, request)
+    cached = sorted((cache / "builder" / "uv").rglob("gunicorn/arbiter.py"))
+    assert cached and all(path.stat().st_uid == sandbox_user.uid for path in cached)
+    (first_venv,) = [p for p in (cache / "venvs").iterdir() if p.is_dir()]
+    arbiter = next(first_venv.rglob("gunicorn/arbiter.py"))
+    assert arbiter.stat().st_uid == 0 and arbiter.stat().st_nlink >= 1  # root's, its own inode
+
+    (source / "requirements.txt").write_text("gunicorn\nsix\n")  # a dependency change: a new venv
+    lines: list[str] = []
+    second = builder.build(pack_source(source), lines.append, request)
+    (summary,) = [line for line in lines if "Bytecode:" in line]
+    compiled, reused = (int(word) for word in summary.split() if word.isdigit())
+    assert reused > 50 and compiled < reused, summary  # gunicorn's modules came from the first venv
+    new_arbiter = next((second.path / "app" / ".venv").rglob("gunicorn/arbiter.py"))
+    assert new_arbiter.stat().st_ino != arbiter.stat().st_ino  # the first venv's files stay its own
+    assert all(path.stat().st_uid == sandbox_user.uid for path in cached)  # and the cache the user's
+    assert venv_digest(first_venv) == (cache / "venvs" / f"{first_venv.name}.sha256").read_text().strip()
+    python = second.path / "app" / ".venv" / "bin" / "python"  # the reused .pyc files are valid: Python loads them
+    verbose = subprocess.run([str(python), "-v", "-c", "import gunicorn.arbiter"], capture_output=True, text=True,
+                             env={"PYTHONDONTWRITEBYTECODE": "1"})
+    assert "gunicorn/__pycache__/arbiter" in verbose.stderr and "code object from" in verbose.stderr

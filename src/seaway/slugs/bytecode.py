@@ -1,13 +1,16 @@
 """Compiling a new venv's bytecode, reusing what earlier builds compiled for the very same files.
 
-uv hard-links package files from its cache, so a module of the same package version is the same
-inode in every venv built from that cache. A .pyc records its source's mtime and size, so the .pyc
-compiled for that inode in an earlier venv is valid in the new one: hard-link it instead of
-compiling again. Only modules no earlier venv has are compiled.
+A .pyc is valid for a source of the same size and mtime (what the .pyc's header records, and all that
+Python checks). uv hard-links package files from its cache, and a cached venv keeps their mtimes (its
+copies, when it is handed to root, are made with them), so a module of the same package version has
+the same path, size and mtime in every venv built from that cache. For each such module whose bytes
+are also the same as an earlier venv's, hard-link that venv's .pyc instead of compiling again. Only
+modules no earlier venv has are compiled.
 """
 
 from __future__ import annotations
 
+import filecmp
 import os
 import subprocess
 from pathlib import Path
@@ -15,15 +18,16 @@ from pathlib import Path
 from seaway.slugs.runner import Runner
 
 MAX_DONORS = 4
+SourceKey = tuple[str, int, int]  # path under site-packages, size, mtime in ns
 
 
 def _site_packages(venv: Path) -> list[Path]:
     return sorted(venv.glob("lib/python*/site-packages"))
 
 
-def _compiled_by_source(donors: list[Path], tag: str) -> dict[tuple[int, int], Path]:
-    """(device, inode) of each source file in the donor venvs -> its compiled .pyc."""
-    index: dict[tuple[int, int], Path] = {}
+def _compiled_by_source(donors: list[Path], tag: str) -> dict[SourceKey, tuple[str, Path]]:
+    """Each source file of the donor venvs that has a .pyc, by path, size and mtime: (the source, the .pyc)."""
+    index: dict[SourceKey, tuple[str, Path]] = {}
     suffix = f".{tag}.pyc"
     for donor in donors:
         for site in _site_packages(donor):
@@ -37,8 +41,25 @@ def _compiled_by_source(donors: list[Path], tag: str) -> dict[tuple[int, int], P
                             info = os.stat(source)
                         except OSError:
                             continue
-                        index.setdefault((info.st_dev, info.st_ino), Path(folder) / name)
+                        key = (os.path.relpath(source, site), info.st_size, info.st_mtime_ns)
+                        index.setdefault(key, (source, Path(folder) / name))
     return index
+
+
+def _same_file(source: str, donor: str) -> bool:
+    return os.path.samefile(source, donor) or filecmp.cmp(source, donor, shallow=False)
+
+
+def _cache_folder(folder: str) -> str:
+    """The module folder's __pycache__, made if missing, owned as the folder is (the build's own user
+    compiles what is missing into it)."""
+    cache = os.path.join(folder, "__pycache__")
+    if not os.path.isdir(cache):
+        os.makedirs(cache, exist_ok=True)
+        owner = os.stat(folder)
+        if os.geteuid() == 0 and owner.st_uid != 0:
+            os.chown(cache, owner.st_uid, owner.st_gid)
+    return cache
 
 
 def reuse_bytecode(venv: Path, donors: list[Path], tag: str) -> tuple[int, list[str]]:
@@ -52,14 +73,12 @@ def reuse_bytecode(venv: Path, donors: list[Path], tag: str) -> tuple[int, list[
                     continue
                 source = os.path.join(folder, name)
                 info = os.stat(source)
-                compiled = index.get((info.st_dev, info.st_ino))
-                if compiled is None:
+                found = index.get((os.path.relpath(source, site), info.st_size, info.st_mtime_ns))
+                if found is None or not _same_file(source, found[0]):
                     missing.append(source)
                     continue
-                cache = os.path.join(folder, "__pycache__")
-                os.makedirs(cache, exist_ok=True)
                 try:
-                    os.link(compiled, os.path.join(cache, compiled.name))
+                    os.link(found[1], os.path.join(_cache_folder(folder), found[1].name))
                     reused += 1
                 except FileExistsError:
                     pass

@@ -17,6 +17,7 @@ from seaway.host import RunAs
 from seaway.slugs.slug import remove_tree
 
 OLD_LAYOUT = ("uv",)  # before builder/: uv's cache sat at the top, where the build could reach the venvs too
+UV_OWNED = ".uv-owned"  # in builder/: uv's cache holds the build user's files only (before, root took some)
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,12 @@ class BuildCache:
             remove_tree(self.root / name)
         if owner and self.venvs.is_dir() and self.venvs.stat().st_uid != 0:
             remove_tree(self.venvs)  # made by an older version, writable by the app's user: not to be trusted
+        if owner and not (self.builder / UV_OWNED).exists():
+            remove_tree(self.uv)  # files an older version handed to root: uv could only copy them
         for folder in (self.builder, self.uv, self.staging, self.venvs, self.static):
             folder.mkdir(exist_ok=True)
         if owner:
+            (self.builder / UV_OWNED).touch()
             os.chmod(self.root, 0o711)
             for folder in (self.builder, self.uv, self.staging):
                 os.chown(folder, owner.uid, owner.gid)

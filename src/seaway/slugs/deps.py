@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import stat
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -162,6 +164,7 @@ def cached_venv(app_dir: Path, interpreter: Interpreter, install: Install,
     try:
         install_dependencies(app_dir, staging, interpreter, install, emit)
         if os.geteuid() == 0:
+            unlink_from_cache(staging)
             chown_tree(staging, ROOT)
         make_read_only(staging)  # slugs hard-link it: nothing may change it from now on
         _write_digest(cache, key, venv_digest(staging))
@@ -172,6 +175,20 @@ def cached_venv(app_dir: Path, interpreter: Interpreter, install: Install,
     finally:
         remove_tree(staging)
     return venv, key, False, _stored_digest(cache, key)
+
+
+def unlink_from_cache(venv: Path) -> None:
+    """Replace the venv's files that are hard links of the builder's uv cache with copies (mtimes kept):
+    handing the venv to root must not hand root the cache's files too, or the next build (as the app's
+    user, with protected hard links) could not link them and would copy every package."""
+    for folder, _dirs, files in os.walk(venv):
+        for name in files:
+            path = os.path.join(folder, name)
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode) and info.st_nlink > 1 and info.st_uid != 0:
+                copy = f"{path}.{uuid.uuid4().hex[:8]}"
+                shutil.copy2(path, copy)
+                os.replace(copy, path)
 
 
 def _write_digest(cache: BuildCache, key: str, digest: str) -> None:

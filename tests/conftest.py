@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import tempfile
 import uuid
@@ -18,6 +17,7 @@ from seaway.logs import LogStore
 from seaway.platform import Platform
 from seaway.sandbox import Sandbox, home_tag
 from seaway.settings import Settings
+from tests.helpers import free_dyno_network
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def sandbox() -> Iterator[Sandbox]:
     if os.geteuid() != 0:
         pytest.skip("sandboxes need root")
     folder = Path(tempfile.mkdtemp(prefix="seaway-sandbox-"))
-    network = f"10.{random.randint(200, 250)}.{16 * random.randint(0, 15)}.0/20"
+    network = free_dyno_network()
     box = Sandbox(folder / "sandbox", network, home_tag(folder), allowed_ports=(15432,))
     box.start()
     yield box

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import random
 import shutil
 import signal
 import socket
@@ -17,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.helpers import free_dyno_network
+
 APPS = Path(__file__).parent.parent / "apps"
 SANDBOXED = os.geteuid() == 0  # as root the daemon runs every dyno in a sandbox (HOME=/app, own network)
 
@@ -28,8 +29,8 @@ def free_port() -> int:
 
 
 def dyno_network() -> str:
-    """A dyno network of its own for each test daemon (daemons on one host may not share one): a random /20."""
-    return f"10.{random.randint(200, 250)}.{16 * random.randint(0, 15)}.0/20"
+    """A dyno network of its own for each test daemon (daemons on one host may not share one): a free /20."""
+    return free_dyno_network()
 
 
 def processes_mentioning(text: str) -> list[str]:

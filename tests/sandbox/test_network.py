@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import random
 import socket
 import subprocess
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from seaway.sandbox import Jail, Sandbox, environment_file
+from tests.helpers import free_dyno_network
 from tests.sandbox.conftest import run_in
 
 pytestmark = [pytest.mark.skipif(os.geteuid() != 0, reason="sandboxes need root"), pytest.mark.timeout(120)]
@@ -115,7 +115,7 @@ def test_networks_made_in_advance_are_fresh_and_go_at_stop() -> None:
     from seaway.sandbox.network import READY, DynoNetwork
 
     tag = os.urandom(3).hex()
-    network = DynoNetwork(f"10.{random.randint(200, 250)}.{16 * random.randint(0, 15)}.0/24", tag)
+    network = DynoNetwork(free_dyno_network(24), tag)
     network.start()
     try:
         network.fill()
@@ -131,3 +131,40 @@ def test_networks_made_in_advance_are_fresh_and_go_at_stop() -> None:
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     assert f"sw{tag}" not in links
     assert not list(Path("/run/netns").glob(f"sw{tag}-*"))
+
+
+def test_a_second_daemon_on_the_same_network_is_refused_and_takes_nothing_from_the_first() -> None:
+    from seaway.sandbox.network import DynoNetwork, NetworkError
+
+    cidr = free_dyno_network(24)
+    first, second = DynoNetwork(cidr, os.urandom(3).hex()), DynoNetwork(cidr, os.urandom(3).hex())
+    first.start()
+    try:
+        assert f"{first.service_address}/32" in lo_addresses(f"lo:{first.tag}")
+        with pytest.raises(NetworkError, match=f"overlaps {first.service_address}/32 on lo \\(another Seaway "
+                                               f"daemon's: lo:{first.tag}\\)"):
+            second.start()
+        second.stop()  # as a daemon whose start failed stops what it started
+        assert f"{first.service_address}/32" in lo_addresses(f"lo:{first.tag}")  # still the first's
+    finally:
+        first.stop()
+    assert f"{first.service_address}/32" not in lo_addresses()
+
+
+def test_an_unlabelled_service_address_of_an_older_version_is_taken_over() -> None:
+    from seaway.sandbox.network import DynoNetwork
+
+    network = DynoNetwork(free_dyno_network(24), os.urandom(3).hex())
+    subprocess.run(["ip", "addr", "add", f"{network.service_address}/32", "dev", "lo"], check=True)
+    network.start()
+    try:
+        assert f"{network.service_address}/32" in lo_addresses(f"lo:{network.tag}")
+    finally:
+        network.stop()
+    assert f"{network.service_address}/32" not in lo_addresses()
+
+
+def lo_addresses(label: str | None = None) -> list[str]:
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show", "dev", "lo"], capture_output=True, text=True).stdout
+    return [line.split()[3] for line in shown.splitlines()
+            if label is None or line.split("\\")[0].split()[-1] == label]

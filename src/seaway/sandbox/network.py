@@ -50,6 +50,16 @@ def _ip(*args: str, batch: str | None = None, check: bool = True) -> subprocess.
     return result
 
 
+def _addresses() -> list[tuple[str, ipaddress.IPv4Interface, str]]:
+    """The host's IPv4 addresses: (interface, address, label; the label is the interface's name when none)."""
+    found = []
+    for line in _ip("-4", "-o", "addr", "show").stdout.splitlines():
+        fields = line.split("\\")[0].split()
+        interface = fields[1].split("@")[0]
+        found.append((interface, ipaddress.IPv4Interface(fields[3]), fields[-1] if len(fields) > 6 else interface))
+    return found
+
+
 def _sysctl(path: str, value: str) -> None:
     Path("/proc/sys/net", path).write_text(value)
 
@@ -71,6 +81,7 @@ class DynoNetwork:
         self._free = list(range(self.network.num_addresses // 4 - 1, 0, -1))  # slot 0 holds the service address
         self._lock = threading.Lock()
         self._table = f"seaway_{tag}"
+        self._label = f"lo:{tag}"  # the service address's label on lo: whose it is
         self._ready: list[Lease] = []  # made in advance, never used
         self._refiller: threading.Thread | None = None
         self._stopping = False
@@ -86,9 +97,7 @@ class DynoNetwork:
             self.keep(lease)
         self._check_unused()
         self.reap()
-        added = _ip("addr", "add", f"{self.service_address}/32", "dev", "lo", check=False)
-        if added.returncode != 0 and not ("exists" in added.stderr or "already assigned" in added.stderr):
-            raise NetworkError(f"Adding the service address {self.service_address} to lo failed: {added.stderr.strip()}")
+        self._claim_service_address()
         if self.nat:
             self._install_rules()
         self._reuse_time_wait_ports()
@@ -105,14 +114,25 @@ class DynoNetwork:
             path.write_text("1")
 
     def _check_unused(self) -> None:
-        """Refuse a network that overlaps one of the host's (other than a Seaway network of this daemon's)."""
-        for line in _ip("-4", "-o", "addr", "show").stdout.splitlines():
-            fields = line.split()
-            interface, address = fields[1].split("@")[0], ipaddress.IPv4Interface(fields[3])
-            ours = interface.startswith(f"sw{self.tag}") or (interface == "lo" and str(address.ip) == self.service_address)
+        """Refuse a network that overlaps one of the host's (other than a Seaway network of this daemon's:
+        its links, and its service address on lo, labelled with its tag or left by a version before labels)."""
+        for interface, address, label in _addresses():
+            ours = interface.startswith(f"sw{self.tag}") or (
+                interface == "lo" and str(address.ip) == self.service_address and label in (self._label, "lo"))
             if not ours and address.network.overlaps(self.network):
-                raise NetworkError(f"The dyno network {self.network} overlaps {address} on {interface}. Choose another "
-                                   "with SEAWAY_DYNO_NETWORK (each Seaway daemon on a host needs its own).")
+                holder = f" (another Seaway daemon's: {label})" if label.startswith("lo:") else ""
+                raise NetworkError(f"The dyno network {self.network} overlaps {address} on {interface}{holder}. Choose "
+                                   "another with SEAWAY_DYNO_NETWORK (each Seaway daemon on a host needs its own).")
+
+    def _claim_service_address(self) -> None:
+        """The service address on lo, labelled lo:TAG, so that no other daemon's stop takes it away (an
+        unlabelled one, from a version before labels, is labelled now)."""
+        address = f"{self.service_address}/32"
+        if any(label == "lo" and str(found.ip) == self.service_address for _i, found, label in _addresses()):
+            _ip("addr", "del", address, "dev", "lo", "label", "lo", check=False)
+        added = _ip("addr", "add", address, "dev", "lo", "label", self._label, check=False)
+        if added.returncode != 0 and not ("exists" in added.stderr or "already assigned" in added.stderr):
+            raise NetworkError(f"Adding the service address {self.service_address} to lo failed: {added.stderr.strip()}")
 
     def _install_rules(self) -> None:
         net = str(self.network)
@@ -169,7 +189,7 @@ table ip {self._table} {{
         self.reap()
         if self.nat:
             subprocess.run(["nft", "delete", "table", "ip", self._table], capture_output=True)
-        _ip("addr", "del", f"{self.service_address}/32", "dev", "lo", check=False)
+        _ip("addr", "del", f"{self.service_address}/32", "dev", "lo", "label", self._label, check=False)
 
     def keep(self, lease: Lease) -> None:
         """A lease a previous daemon made, in use by a sandbox this daemon takes back: not reaped, not given."""

@@ -190,3 +190,19 @@ def test_diff_lists_the_commits_between_stages_or_else_compares_slugs(inmemory_p
     assert (same["same_slug"], same["commits"]) == (True, [])
     with pytest.raises(NotFound, match="nothing downstream to compare with"):
         platform.pipelines.diff(production)
+
+
+def test_with_several_targets_one_failing_does_not_stop_the_others(inmemory_platform: Platform, new_app: NewApp,
+                                                                  pair: tuple[str, str, str]):
+    platform = inmemory_platform
+    pipeline, staging, production = pair
+    second = new_app("prod2")
+    platform.pipelines.add(pipeline, second, "production")
+    deploy(platform, staging, "2" * 64)
+    runtime(platform).script(lambda spec: spec.app == production and spec.process_type == "release",
+                             lambda _spec: (1, []))
+    with pytest.raises(ReleaseFailed, match=f"Promotion failed on {production}: .* It was promoted to {second} "
+                                            "\\(now v1\\)"):
+        promote(platform, staging)
+    assert platform.release_info(second, None)["slug"] == "2" * 64
+    assert platform.release_info(production, None)["slug"] is None

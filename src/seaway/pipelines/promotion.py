@@ -51,7 +51,9 @@ class Promotion:
         results = [self._promote_one(source, release, slug, target, emit, author) for target in targets]
         failed = [r for r in results if r["status"] != "succeeded"]
         if failed:
-            raise ReleaseFailed("Promotion failed on " + "; ".join(f"{r['app']}: {r['error']}" for r in failed))
+            done = [f"{r['app']} (now v{r['release']})" for r in results if r["status"] == "succeeded"]
+            raise ReleaseFailed("Promotion failed on " + "; ".join(f"{r['app']}: {r['error']}" for r in failed)
+                                + (f" It was promoted to {', '.join(done)}." if done else ""))
         return {"app": source.name, "release": release.version, "slug": slug.digest, "promoted": results}
 
     def source_release(self, app: App, version: int | None) -> tuple[Release, Slug]:

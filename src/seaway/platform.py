@@ -54,12 +54,13 @@ from seaway.settings import Settings
 from seaway.slugs.builder import Builder, BuildRequest
 from seaway.slugs.errors import BuildError
 from seaway.slugs.git_source import pack_commit
+from seaway.slugs.live import LiveOutput
 from seaway.slugs.python import installed_interpreters
 from seaway.slugs.slug import remove_tree
 from seaway.slugs.source import SourceLimits
 from seaway.slugs.workspace import remove_leftovers
 from seaway.store import Store
-from seaway.store.models import App, Commit, Release, Slug, utcnow
+from seaway.store.models import App, Build, Commit, Release, Slug, utcnow
 from seaway.tokens import token_hash, valid_token
 
 Emit = Callable[[str], None]
@@ -76,6 +77,12 @@ def release_json(release: Release, current: int | None, with_output: bool = Fals
     if with_output:
         data["output"] = release.output
     return data
+
+
+def build_json(build: Build, live: bool) -> dict[str, Any]:
+    return {"id": build.id, "status": "running" if live else build.status, "created_at": build.created_at.isoformat(),
+            "finished_at": build.finished_at.isoformat() if build.finished_at else None, "slug": build.slug_digest,
+            "live": live}
 
 
 class Platform:
@@ -107,6 +114,7 @@ class Platform:
         self._stopping = threading.Event()
         self._builds: Counter[str] = Counter()  # builds running, per app
         self._builds_lock = threading.Lock()
+        self.live = LiveOutput()  # deploys' output while they run
         self._wire_release_stage(settings)
         self.certs = CertificateService(self.store, self.installed_certificates, self.route, self.logs)
         self.auto_certs = AutoCertificates(self.store, self.installed_certificates, self._acme_issuer,
@@ -283,6 +291,10 @@ class Platform:
             "database": self._database_health(name) if "DATABASE_URL" in self.store.config(app) else None,
         }
 
+    def pipeline_of(self, name: str) -> dict[str, str] | None:
+        """The app's pipeline and stage (None: in none)."""
+        return self._pipeline_of(self.store.app(name))
+
     def _pipeline_of(self, app: App) -> dict[str, str] | None:
         found = self.store.pipelines.coupling(app)
         return {"name": found[0].name, "stage": found[1]} if found else None
@@ -430,6 +442,12 @@ class Platform:
     def scale(self, name: str, quantities: dict[str, int], emit: Emit) -> dict[str, int]:
         return self.formations.scale(self.check_scale(name, quantities), quantities, emit)
 
+    def process_types(self, name: str) -> list[str]:
+        """The process types the current release's Procfile declares (`release` aside), or [] before any code."""
+        release = self.store.current_release(self.store.app(name))
+        slug = self.store.slug(release.slug_digest) if release and release.slug_digest else None
+        return sorted(set(slug.process_types) - {"release"}) if slug else []
+
     def formation(self, name: str) -> dict[str, int]:
         return self.store.formation(self.store.app(name))
 
@@ -497,6 +515,12 @@ class Platform:
         """Build `source` (a tarball) and release it; `commit` says which git commit it is."""
         app = self.store.app(name)
         build = self.store.create_build(app)
+        with self.live.recording(name, build.id, emit) as tee:
+            return self._deploy(app, build, source, tee, author, commit)
+
+    def _deploy(self, app: App, build: Build, source: BinaryIO, emit: Emit, author: str,
+                commit: Commit | None) -> dict[str, Any]:
+        name = app.name
         output: list[str] = []
 
         def record(line: str) -> None:
@@ -589,6 +613,23 @@ class Platform:
     def releases(self, name: str) -> list[dict[str, Any]]:
         app = self.store.app(name)
         return [release_json(release, app.current_release) for release in self.store.releases(app)]
+
+    def builds(self, name: str) -> list[dict[str, Any]]:
+        """The app's newest builds, newest first; `live` while their deploy runs."""
+        app = self.store.app(name)
+        running = set(self.live.running(name))
+        return [build_json(build, build.id in running) for build in self.store.builds(app)]
+
+    def build_info(self, name: str, build_id: int) -> dict[str, Any]:
+        build = self.store.build(self.store.app(name), build_id)
+        return build_json(build, build_id in self.live.running(name)) | {"output": build.output}
+
+    def build_output(self, name: str, build_id: int) -> Iterator[str | None]:
+        """The build's output: while its deploy runs, every line so far and then each new one (None while
+        it waits) until the deploy ends, release phase included; after that, the build's stored output."""
+        build = self.store.build(self.store.app(name), build_id)
+        live = self.live.follow(build_id)
+        return live if live is not None else iter(build.output.splitlines())
 
     def valid_token(self, token: str) -> bool:
         return valid_token(self.store, token)

@@ -10,8 +10,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from seaway.api.auth import author_of
-from seaway.api.common import Rollback, authorised, jobs, version_number
-from seaway.api.openapi import JOB
+from seaway.api.common import Bounded, Rollback, authorised, jobs, version_number
+from seaway.api.openapi import JOB, LOG
+from seaway.api.streaming import log_stream
 from seaway.platform import Platform
 from seaway.store.models import Commit
 
@@ -58,5 +59,22 @@ def router(platform: Platform) -> APIRouter:
                 return platform.deploy(app, upload, emit, author, source_commit)  # type: ignore[arg-type]
 
         return job(app, build_and_release)
+
+    @api.get("/apps/{app}/builds", dependencies=auth)
+    def builds(app: str) -> list[dict[str, Any]]:
+        """The app's newest builds (up to 50), newest first; `running` while their deploy goes on."""
+        return platform.builds(app)
+
+    @api.get("/apps/{app}/builds/{build}", dependencies=auth)
+    def build_info(app: str, build: Bounded) -> dict[str, Any]:
+        return platform.build_info(app, build)
+
+    @api.get("/apps/{app}/builds/{build}/output", dependencies=auth, **LOG)
+    def build_output(app: str, build: Bounded, request: Request) -> StreamingResponse:
+        """The build's output; while its deploy runs, a stream that goes on until it ends (release phase
+        included; `text/event-stream` if asked for)."""
+        events = "text/event-stream" in request.headers.get("accept", "")
+        lines = platform.build_output(app, build)
+        return StreamingResponse(log_stream(lines, events), media_type="text/event-stream" if events else "text/plain")
 
     return api

@@ -163,6 +163,18 @@ class Store:
             build.status, build.output, build.slug_digest = status, output, slug_digest
             build.finished_at = utcnow()
 
+    def builds(self, app: App, limit: int = 50) -> list[Build]:
+        """The app's newest builds, newest first."""
+        with self.session() as s:
+            return list(s.scalars(select(Build).where(Build.app_id == app.id).order_by(Build.id.desc()).limit(limit)))
+
+    def build(self, app: App, build_id: int) -> Build:
+        with self.session() as s:
+            build = s.scalar(select(Build).where(Build.app_id == app.id, Build.id == build_id))
+            if build is None:
+                raise NotFound(f"Build {build_id} not found for {app.name}. Run `seaway releases` to see its deploys.")
+            return build
+
     def last_slug(self, app: App) -> Slug | None:
         """The slug of the newest successful build, for reusing its dependencies."""
         with self.session() as s:

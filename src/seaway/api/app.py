@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from seaway import __version__
 from seaway.api import apps, certs, config, domains, drains, git, logs, migrations, pipelines, postgres, ps, releases
+from seaway.api.docs import add_docs
 from seaway.api.errors import add_error_handlers
 from seaway.api.openapi import ERRORS
 from seaway.platform import Platform
@@ -16,7 +17,8 @@ TOPICS = (apps, config, domains, drains, postgres, git, certs, migrations, relea
 
 def create_api(platform: Platform) -> FastAPI:
     api = FastAPI(title="Seaway", version=__version__, description="A self-hosted, Heroku-compatible platform API.",
-                  responses=ERRORS)
+                  responses=ERRORS, docs_url=None, redoc_url=None)
+    add_docs(api)  # /docs from local files, not a CDN
     add_error_handlers(api)
     api.add_api_route("/health", health, methods=["GET"])
     for topic in TOPICS:

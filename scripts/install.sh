@@ -16,9 +16,10 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 [ -x /usr/bin/tini ] || missing+=(tini)                      # each sandbox's init
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)  # each sandbox's network
 command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)  # their NAT and firewall
-if [[ "${SEAWAY_INSTALL_TARGET:-}" == *test* ]]; then  # the suite's own: a real ACME server, and curl
+if [[ "${SEAWAY_INSTALL_TARGET:-}" == *test* ]]; then  # the suite's own: a real ACME server, curl, and a browser
     command -v pebble >/dev/null 2>&1 || missing+=(pebble)
     command -v curl >/dev/null 2>&1 || missing+=(curl)
+    [ -x /usr/bin/chromium ] || missing+=(chromium)  # Playwright drives it (tests/e2e/browser.py), never its own
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "-----> Installing system packages: ${missing[*]}"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from seaway.slugs.slug import remove_tree
+from tests.e2e.browser import browser, page  # noqa: F401  (fixtures: Playwright's chromium, a fresh page)
 from tests.e2e.daemon import Daemon, processes_mentioning
 
 pytestmark = pytest.mark.e2e

@@ -10,6 +10,7 @@ from seaway.api import apps, certs, config, domains, drains, git, logs, migratio
 from seaway.api.docs import add_docs
 from seaway.api.errors import add_error_handlers
 from seaway.api.openapi import ERRORS
+from seaway.dashboard import mount as mount_dashboard
 from seaway.platform import Platform
 
 TOPICS = (apps, config, domains, drains, postgres, git, certs, migrations, releases, ps, logs, pipelines)
@@ -23,6 +24,7 @@ def create_api(platform: Platform) -> FastAPI:
     api.add_api_route("/health", health, methods=["GET"])
     for topic in TOPICS:
         api.include_router(topic.router(platform))
+    mount_dashboard(api, platform)  # the web pages at / (not in the OpenAPI document)
     return api
 
 

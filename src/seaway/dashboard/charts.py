@@ -1,0 +1,135 @@
+"""Charts drawn on the server as SVG: per-minute series on a time axis, stacked bars or lines, with
+release markers. Colours come from the stylesheet through class names, so the page needs no script."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from markupsafe import Markup, escape
+
+WIDTH, HEIGHT = 960, 220
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 18, 24
+GAP = 90  # seconds between two points of a line beyond which it is broken (no data in between)
+
+
+@dataclass
+class Series:
+    name: str
+    css: str  # the class that colours it (stylesheet)
+    points: list[tuple[float, float]] = field(default_factory=list)  # (Unix time, value), oldest first
+
+
+@dataclass(frozen=True)
+class Marker:
+    at: float  # Unix time
+    label: str  # v3
+    kind: str  # deploy / rollback
+
+
+@dataclass(frozen=True)
+class Axis:
+    start: float
+    end: float
+    top: float  # the value at the top of the plot
+
+    def x(self, when: float) -> float:
+        return LEFT + (when - self.start) / (self.end - self.start) * (WIDTH - LEFT - RIGHT)
+
+    def y(self, value: float) -> float:
+        return TOP + (1 - value / self.top) * (HEIGHT - TOP - BOTTOM)
+
+
+def nice_top(value: float) -> float:
+    """A round number at least `value` (1, 2, 5 times a power of ten) for the top of the y axis."""
+    if value <= 0:
+        return 1.0
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
+
+
+def _grid(axis: Axis, unit: str) -> list[str]:
+    parts = []
+    for fraction in (0, 0.5, 1):
+        y = axis.y(axis.top * fraction)
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                     f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{_number(axis.top * fraction)}{escape(unit)}</text>')
+    span = axis.end - axis.start
+    step = 3600 * (3 if span > 6 * 3600 else 1 if span > 3600 else 0.25)
+    tick = math.ceil(axis.start / step) * step
+    while tick <= axis.end:
+        x, label = axis.x(tick), datetime.fromtimestamp(tick, timezone.utc).strftime("%H:%M")
+        parts.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}"/>'
+                     f'<text class="tick" x="{x:.1f}" y="{HEIGHT - 6}" text-anchor="middle">{label}</text>')
+        tick += step
+    return parts
+
+
+def _markers(axis: Axis, markers: list[Marker]) -> list[str]:
+    parts = []
+    for marker in markers:
+        if axis.start <= marker.at <= axis.end:
+            x = axis.x(marker.at)
+            parts.append(f'<g class="marker {escape(marker.kind)}" data-release="{escape(marker.label)}">'
+                         f'<title>{escape(marker.kind)} {escape(marker.label)}</title>'
+                         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{HEIGHT - BOTTOM}"/>'
+                         f'<text x="{x + 3:.1f}" y="{TOP - 6}">{escape(marker.label)}</text></g>')
+    return parts
+
+
+def _lines(axis: Axis, series: Series) -> list[str]:
+    """A polyline per run of points no more than GAP apart; a lone point as a dot."""
+    runs: list[list[tuple[float, float]]] = []
+    for point in series.points:
+        if runs and point[0] - runs[-1][-1][0] <= GAP:
+            runs[-1].append(point)
+        else:
+            runs.append([point])
+    parts = []
+    for run in runs:
+        if len(run) == 1:
+            parts.append(f'<circle class="{series.css}" cx="{axis.x(run[0][0]):.1f}" cy="{axis.y(run[0][1]):.1f}" r="2.5"/>')
+        else:
+            points = " ".join(f"{axis.x(t):.1f},{axis.y(v):.1f}" for t, v in run)
+            parts.append(f'<polyline class="{series.css}" points="{points}"/>')
+    return parts
+
+
+def _bars(axis: Axis, stacked: list[Series], step: float) -> list[str]:
+    width = max(2.0, axis.x(axis.start + step) - axis.x(axis.start))
+    base: dict[float, float] = {}
+    parts = []
+    for series in stacked:
+        for when, value in series.points:
+            if value <= 0:
+                continue
+            low = base.get(when, 0.0)
+            base[when] = low + value
+            y_top, y_low = axis.y(low + value), axis.y(low)
+            parts.append(f'<rect class="{series.css}" x="{axis.x(when):.1f}" y="{y_top:.1f}" width="{width:.1f}" '
+                         f'height="{max(y_low - y_top, 0.5):.1f}"/>')
+    return parts
+
+
+def chart(title: str, series: list[Series], start: float, end: float, markers: list[Marker], unit: str = "",
+          bars: bool = False, step: float = 60) -> Markup:
+    """An SVG chart of `series` from `start` to `end` (Unix times): stacked bars or lines, with `markers`."""
+    if bars:
+        totals: dict[float, float] = {}
+        for one in series:
+            for when, value in one.points:
+                totals[when] = totals.get(when, 0.0) + value
+        highest = max(totals.values(), default=0.0)
+    else:
+        highest = max((value for one in series for _, value in one.points), default=0.0)
+    axis = Axis(start, max(end, start + 60), nice_top(highest))
+    body = _grid(axis, unit) + (_bars(axis, series, step) if bars else
+                                [part for one in series for part in _lines(axis, one)]) + _markers(axis, markers)
+    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+                  f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(body)}</svg>')

@@ -61,7 +61,7 @@ def _grid(axis: Axis, unit: str) -> list[str]:
                      f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
                      f'{_number(axis.top * fraction)}{escape(unit)}</text>')
     span = axis.end - axis.start
-    step = 3600 * (3 if span > 6 * 3600 else 1 if span > 3600 else 0.25)
+    step = 3600 * (3 if span > 6 * 3600 else 1 if span > 2 * 3600 else 0.25)
     tick = math.ceil(axis.start / step) * step
     while tick <= axis.end:
         x, label = axis.x(tick), datetime.fromtimestamp(tick, timezone.utc).strftime("%H:%M")
@@ -72,14 +72,20 @@ def _grid(axis: Axis, unit: str) -> list[str]:
 
 
 def _markers(axis: Axis, markers: list[Marker]) -> list[str]:
-    parts = []
-    for marker in markers:
-        if axis.start <= marker.at <= axis.end:
-            x = axis.x(marker.at)
-            parts.append(f'<g class="marker {escape(marker.kind)}" data-release="{escape(marker.label)}">'
-                         f'<title>{escape(marker.kind)} {escape(marker.label)}</title>'
-                         f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{HEIGHT - BOTTOM}"/>'
-                         f'<text x="{x + 3:.1f}" y="{TOP - 6}">{escape(marker.label)}</text></g>')
+    """A dashed line per marker in the window, labelled at the top; labels of markers close together are
+    stacked rather than drawn over each other, and those near the right edge end at their line."""
+    parts, last_x, row = [], -1e9, 0
+    for marker in sorted(markers, key=lambda m: m.at):
+        if not axis.start <= marker.at <= axis.end:
+            continue
+        x = axis.x(marker.at)
+        row = row + 1 if x - last_x < 28 else 0
+        last_x = x
+        anchor, text_x = ("end", x - 3) if x > WIDTH - RIGHT - 30 else ("start", x + 3)
+        parts.append(f'<g class="marker {escape(marker.kind)}" data-release="{escape(marker.label)}">'
+                     f'<title>{escape(marker.kind)} {escape(marker.label)}</title>'
+                     f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP - 4}" y2="{HEIGHT - BOTTOM}"/>'
+                     f'<text x="{text_x:.1f}" y="{TOP - 6 + 12 * row}" text-anchor="{anchor}">{escape(marker.label)}</text></g>')
     return parts
 
 

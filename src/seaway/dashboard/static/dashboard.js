@@ -4,6 +4,7 @@
 function follow(pre) {
   const source = new EventSource(pre.dataset.stream);
   let fresh = true;
+  source.onopen = () => { pre.dataset.live = "true"; };
   source.onmessage = (event) => {
     if (fresh) { pre.textContent = ""; fresh = false; }  // the stream starts with what the page showed
     const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;

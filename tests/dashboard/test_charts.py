@@ -23,12 +23,14 @@ def test_stacked_bars_add_up_per_minute() -> None:
     ok = Series("2xx", "class-2xx", [(START, 3), (START + 60, 1)])
     bad = Series("5xx", "class-5xx", [(START, 1)])
     svg = parsed(chart("Requests", [ok, bad], START, START + 3600, [], bars=True))
-    rects = svg.findall(f"{SVG}rect")
-    assert [r.get("class") for r in rects] == ["class-2xx", "class-2xx", "class-5xx"]
+    paths = {path.get("class"): path for path in svg.findall(f"{SVG}path")}
+    assert sorted(paths) == ["class-2xx", "class-5xx"] and paths["class-2xx"].get("data-bars") == "2"
     axis = Axis(START, START + 3600, 5)  # 4 requests in the busiest minute: the top is 5
-    first_ok, _, first_bad = rects
-    assert float(first_bad.get("y")) + float(first_bad.get("height")) == round(axis.y(3), 1)  # on top of the 3
-    assert float(first_ok.get("y")) == round(axis.y(3), 1)
+    first_ok = re.match(r"M([\d.]+) ([\d.]+)h([\d.]+)V([\d.]+)", paths["class-2xx"].get("d", ""))
+    first_bad = re.match(r"M([\d.]+) ([\d.]+)h([\d.]+)V([\d.]+)", paths["class-5xx"].get("d", ""))
+    assert first_ok and first_bad
+    assert float(first_ok[2]) == round(axis.y(3), 1) and float(first_ok[4]) == round(axis.y(0), 1)
+    assert float(first_bad[2]) == round(axis.y(4), 1) and float(first_bad[4]) == round(axis.y(3), 1)  # on top
 
 
 def test_lines_break_where_minutes_are_missing_and_a_lone_point_is_a_dot() -> None:
@@ -49,3 +51,21 @@ def test_titles_and_labels_are_escaped() -> None:
     svg = chart("<script>", [Series("<b>", "x", [(START, 1)])], START, START + 60, [Marker(START, "<v>", "deploy")])
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "<v>" not in svg
     parsed(svg)  # still well-formed
+
+
+def test_a_long_window_is_drawn_from_averages_of_a_few_minutes() -> None:
+    minutes = [(START + 60 * n, float(n % 2)) for n in range(1440)]  # 0, 1, 0, 1, ...: half a request a minute
+    svg = parsed(chart("Requests", [Series("2xx", "class-2xx", minutes)], START, START + 86400, [], bars=True))
+    path = svg.find(f"{SVG}path")
+    assert path is not None and int(path.get("data-bars", 0)) == 720  # two minutes a bar
+    lines = parsed(chart("p50", [Series("p50", "pct-p50", minutes)], START, START + 86400, []))
+    polyline = lines.find(f"{SVG}polyline")
+    assert polyline is not None and len(polyline.get("points", "").split()) == 720
+
+
+def test_averages_count_a_minute_without_requests_as_none_for_bars_but_skip_it_for_lines() -> None:
+    from seaway.dashboard.charts import coarsen
+    points = [(START, 4.0)]  # START is a multiple of 120
+    assert coarsen(points, 120, 60, bars=True) == [(START, 2.0)]
+    assert coarsen(points, 120, 60, bars=False) == [(START, 4.0)]
+    assert coarsen(points, 60, 60, bars=True) == points

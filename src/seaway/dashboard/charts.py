@@ -11,7 +11,8 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 960, 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 18, 24
-GAP = 90  # seconds between two points of a line beyond which it is broken (no data in between)
+GAP = 1.5  # steps between two points of a line beyond which it is broken (no data in between)
+MAX_POINTS = 720  # points per series at most (about one per 1.2 pixels): longer windows are averaged
 
 
 @dataclass
@@ -89,11 +90,11 @@ def _markers(axis: Axis, markers: list[Marker]) -> list[str]:
     return parts
 
 
-def _lines(axis: Axis, series: Series) -> list[str]:
-    """A polyline per run of points no more than GAP apart; a lone point as a dot."""
+def _lines(axis: Axis, series: Series, step: float) -> list[str]:
+    """A polyline per run of points no more than GAP steps apart; a lone point as a dot."""
     runs: list[list[tuple[float, float]]] = []
     for point in series.points:
-        if runs and point[0] - runs[-1][-1][0] <= GAP:
+        if runs and point[0] - runs[-1][-1][0] <= GAP * step:
             runs[-1].append(point)
         else:
             runs.append([point])
@@ -108,24 +109,44 @@ def _lines(axis: Axis, series: Series) -> list[str]:
 
 
 def _bars(axis: Axis, stacked: list[Series], step: float) -> list[str]:
+    """One path per series, a rectangle per minute, each series stacked on those before it."""
     width = max(2.0, axis.x(axis.start + step) - axis.x(axis.start))
     base: dict[float, float] = {}
     parts = []
     for series in stacked:
+        shapes = []
         for when, value in series.points:
             if value <= 0:
                 continue
             low = base.get(when, 0.0)
-            base[when] = low + value
-            y_top, y_low = axis.y(low + value), axis.y(low)
-            parts.append(f'<rect class="{series.css}" x="{axis.x(when):.1f}" y="{y_top:.1f}" width="{width:.1f}" '
-                         f'height="{max(y_low - y_top, 0.5):.1f}"/>')
+            base[when] = high = low + value
+            shapes.append(f"M{axis.x(when):.1f} {axis.y(high):.1f}h{width:.1f}V{axis.y(low):.1f}h-{width:.1f}Z")
+        if shapes:
+            parts.append(f'<path class="{series.css}" data-bars="{len(shapes)}" d="{"".join(shapes)}"/>')
     return parts
+
+
+def coarsen(points: list[tuple[float, float]], bucket: float, step: float, bars: bool) -> list[tuple[float, float]]:
+    """`points` (one per `step`) averaged per `bucket` seconds: bars over every step of the bucket (a step
+    without a point counts 0), lines over the points there are."""
+    if bucket <= step:
+        return points
+    sums: dict[float, list[float]] = {}
+    for when, value in points:
+        totals = sums.setdefault(when - when % bucket, [0.0, 0])
+        totals[0] += value
+        totals[1] += 1
+    per = bucket / step
+    return [(when, total / (per if bars else count)) for when, (total, count) in sums.items()]
 
 
 def chart(title: str, series: list[Series], start: float, end: float, markers: list[Marker], unit: str = "",
           bars: bool = False, step: float = 60) -> Markup:
-    """An SVG chart of `series` from `start` to `end` (Unix times): stacked bars or lines, with `markers`."""
+    """An SVG chart of `series` from `start` to `end` (Unix times): stacked bars or lines, with `markers`.
+    A window of more than MAX_POINTS steps is drawn from averages over a few steps each."""
+    bucket = step * max(1, math.ceil((end - start) / step / MAX_POINTS))
+    series = [Series(one.name, one.css, coarsen(one.points, bucket, step, bars)) for one in series]
+    step = bucket
     if bars:
         totals: dict[float, float] = {}
         for one in series:
@@ -136,6 +157,6 @@ def chart(title: str, series: list[Series], start: float, end: float, markers: l
         highest = max((value for one in series for _, value in one.points), default=0.0)
     axis = Axis(start, max(end, start + 60), nice_top(highest))
     body = _grid(axis, unit) + (_bars(axis, series, step) if bars else
-                                [part for one in series for part in _lines(axis, one)]) + _markers(axis, markers)
+                                [part for one in series for part in _lines(axis, one, step)]) + _markers(axis, markers)
     return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
                   f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(body)}</svg>')

@@ -19,8 +19,13 @@ CLASSES = ("2xx", "3xx", "4xx", "5xx")
 PERCENTILES = ("p50", "p95", "p99")
 
 
-def _time(iso: str) -> float:
-    return datetime.fromisoformat(iso).timestamp()
+def _time(iso: str, parsed: dict[str, float] = {}) -> float:  # noqa: B006 - a cache: minutes recur in every series
+    found = parsed.get(iso)
+    if found is None:
+        found = parsed[iso] = datetime.fromisoformat(iso).timestamp()
+        if len(parsed) > 10_000:
+            parsed.clear()
+    return found
 
 
 def _per_key(rows: list[dict[str, Any]], field: str, prefix: str) -> list[Series]:
@@ -41,8 +46,13 @@ def _per_dyno(rows: list[dict[str, Any]], field: str) -> list[Series]:
     return [Series(dyno, f"series-{index % 6}", points[dyno]) for index, dyno in enumerate(sorted(points))]
 
 
+def _legend(series: list[Series], bars: bool) -> list[tuple[str, str, float | None]]:
+    """Each series' name and colour; for counts, its total over the window."""
+    return [(one.name, one.css, sum(value for _, value in one.points) if bars else None) for one in series]
+
+
 def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The page's charts, each {title, svg, legend, total}."""
+    """The page's charts, each {title, svg, legend}."""
     start, end = _time(data["from"]), _time(data["to"])
     markers = [Marker(_time(event["at"]), f"v{event['version']}", event["kind"])
                for event in data["events"] if event["kind"] in ("deploy", "rollback")]
@@ -56,8 +66,7 @@ def charts(data: dict[str, Any]) -> list[dict[str, Any]]:
              ("Memory per dyno (MB)", _per_dyno(data["dynos"], "memory_mb"), "", False),
              ("CPU per dyno (% of a core)", _per_dyno(data["dynos"], "cpu_percent"), "%", False)]
     return [{"title": title, "svg": chart(title, series, start, end, markers, unit, bars=bars),
-             "legend": [(one.name, one.css, sum(v for _, v in one.points) if bars else None) for one in series]}
-            for title, series, unit, bars in drawn]
+             "legend": _legend(series, bars)} for title, series, unit, bars in drawn]
 
 
 def router(platform: Platform, web: Web) -> APIRouter:

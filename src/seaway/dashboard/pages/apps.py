@@ -27,8 +27,7 @@ def summary(platform: Platform, app: dict[str, Any]) -> dict[str, Any]:
     name = app["name"]
     dynos = platform.ps(name)
     releases = platform.releases(name)
-    deploying = any(build["live"] for build in platform.builds(name)[:3]) or \
-        bool(releases and releases[0]["status"] == "pending")
+    deploying = bool(platform.live.running(name)) or bool(releases and releases[0]["status"] == "pending")
     web = [dyno for dyno in dynos if dyno["type"] == "web"]
     deploys = [release for release in releases if release["description"].startswith(("Deploy", "Promote", "Rollback"))]
     return {"name": name, "state": app_state(dynos, deploying), "release": app["release"],

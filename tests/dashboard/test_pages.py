@@ -119,12 +119,16 @@ def test_only_local_paths_are_followed_after_sign_in() -> None:
 FORMS = [("/config", {"key": "SNEAKY", "value": "1"}), ("/config/unset", {"key": "A"}), ("/rollback", {"version": "1"}),
          ("/scale", {"qty-web": "3"}), ("/restart", {}), ("/destroy", {"confirm": "{app}"}),
          ("/domains", {"hostname": "a.example.com"}), ("/domains/remove", {"hostname": "a.example.com"}),
-         ("/addons", {"service": "postgresql"}), ("/backups", {})]
+         ("/addons", {"service": "postgresql"}), ("/backups", {}), ("/backups/b001/restore", {"confirm": "{app}"}),
+         ("/settings", {"set-router_timeout": "99"}), ("/run", {"command": "true"}),
+         ("/drains", {"url": "syslog://127.0.0.1:9"}), ("/drains/remove", {"url": "syslog://127.0.0.1:9"}),
+         ("/rename", {"name": "renamed-by-csrf"}), ("/promote", {})]
 
 
 def test_every_form_without_a_session_or_its_csrf_token_is_refused_and_changes_nothing(
         platform: Platform, browser: TestClient, app: str) -> None:
-    before = (platform.releases(app), platform.config(app), platform.formation(app), platform.domains(app))
+    before = (platform.releases(app), platform.config(app), platform.formation(app), platform.domains(app),
+              platform.app_settings(app), platform.drain_list(app))
     for path, fields in FORMS:
         data = {k: v.format(app=app) for k, v in fields.items()}
         assert browser.post(f"/dashboard/apps/{app}{path}", data=data).status_code == 403, path
@@ -136,7 +140,8 @@ def test_every_form_without_a_session_or_its_csrf_token_is_refused_and_changes_n
         assert browser.post(f"/dashboard/apps/{app}{path}", data=data).status_code == 403, path
         assert browser.post(f"/dashboard/apps/{app}{path}", data=data | {"csrf": token[:-1]}).status_code == 403, path
     assert browser.post("/logout", data={}).status_code == 403
-    assert (platform.releases(app), platform.config(app), platform.formation(app), platform.domains(app)) == before
+    assert (platform.releases(app), platform.config(app), platform.formation(app), platform.domains(app),
+            platform.app_settings(app), platform.drain_list(app)) == before
     assert [a["name"] for a in platform.apps()] == [app]
 
 
@@ -214,3 +219,24 @@ def test_a_missing_app_is_a_page_for_a_browser_and_json_for_the_api(signed_in: T
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html") and "no-such-app" in page.text
     api = signed_in.get("/apps/no-such-app", headers={"Authorization": f"Bearer {TOKEN}"})
     assert api.status_code == 404 and api.json()["detail"].startswith("Couldn't find that app")
+
+
+def test_settings_a_one_off_and_drains_from_the_pages(platform: Platform, signed_in: TestClient, app: str) -> None:
+    resources = f"/dashboard/apps/{app}/resources"
+    assert act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-router_timeout": "120", "set-memory": "512"}) == [
+        "Changed router_timeout=120."]  # memory was 512 already: not a change
+    assert platform.app_settings(app)["router_timeout"] == 120
+    assert "not a number" in act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-hsts": "soon"})[0]
+    assert act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-router_timeout": "default"}) == [
+        "Changed router_timeout=default."]
+    assert platform.app_settings(app)["router_timeout"] == 30
+    assert 'value="30"' in signed_in.get(resources).text
+    ran = act(signed_in, f"/dashboard/apps/{app}/run", command="python tidy.py")
+    assert ran[0].startswith("Running `python tidy.py` as run.")
+    assert act(signed_in, f"/dashboard/apps/{app}/drains", url="syslog://127.0.0.1:9") == [
+        "Drain syslog://127.0.0.1:9 added."]
+    assert "syslog://127.0.0.1:9" in signed_in.get(f"/dashboard/apps/{app}/logs").text
+    assert act(signed_in, f"/dashboard/apps/{app}/drains", url="ftp://nowhere")[0].startswith("Cannot drain to")
+    assert act(signed_in, f"/dashboard/apps/{app}/drains/remove", url="syslog://127.0.0.1:9") == [
+        "Drain syslog://127.0.0.1:9 removed."]
+    assert platform.drain_list(app) == []

@@ -60,6 +60,21 @@ def router(platform: Platform, web: Web) -> APIRouter:
         await web.act(form.session, capture_now)
         return redirect(f"/dashboard/apps/{app}/database")
 
+    @pages.post("/dashboard/apps/{app}/backups/{backup}/restore")
+    async def restore(app: str, backup: str, request: Request) -> Response:
+        form = await web.form(request)
+        if form.get("confirm") != app:
+            form.session.notify("error", f"Type the app's name, {app}, to restore {backup}. Nothing was restored.")
+            return redirect(f"/dashboard/apps/{app}/database")
+
+        def restore_now(emit: Any) -> str:
+            result = platform.restore_backup(app, backup, emit)
+            return f"Restored {backup}" + (f" (safety backup {result['safety_backup']} taken first)."
+                                           if result.get("safety_backup") else ".")
+
+        await web.act(form.session, restore_now)
+        return redirect(f"/dashboard/apps/{app}/database")
+
     @pages.get("/dashboard/apps/{app}/backups/{backup}/download")
     def download(app: str, backup: str, request: Request) -> Response:
         web.session(request)

@@ -60,6 +60,25 @@ def router(platform: Platform, web: Web) -> APIRouter:
         await web.act(form.session, lambda _emit: _removed(platform.remove_domain(app, hostname), hostname))
         return redirect(f"/dashboard/apps/{app}")
 
+    @pages.post("/dashboard/apps/{app}/rename")
+    async def rename(app: str, request: Request) -> Response:
+        form = await web.form(request)
+        new = form.get("name").strip()
+        if await web.act(form.session, lambda _emit: f"Renamed {app} to {platform.rename_app(app, new)['name']}."):
+            return redirect(f"/dashboard/apps/{new}")
+        return redirect(f"/dashboard/apps/{app}")
+
+    @pages.post("/dashboard/apps/{app}/promote")
+    async def promote(app: str, request: Request) -> Response:
+        form = await web.form(request)
+
+        def promote_now(emit: Any) -> str:
+            result = platform.promotion.promote(app, None, None, emit, AUTHOR)
+            return "Promoted to " + ", ".join(f"{done['app']} (v{done['release']})" for done in result["promoted"]) + "."
+
+        await web.act(form.session, promote_now)
+        return redirect(f"/dashboard/apps/{app}")
+
     return pages
 
 

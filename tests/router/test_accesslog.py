@@ -16,7 +16,7 @@ import pytest
 from seaway.logs import LogStore
 from seaway.router import accesslog
 from seaway.router.accesslog import RouterLog
-from seaway.router.logline import FIELDS
+from seaway.router.logline import FIELDS, RouterRecord
 from tests.dynos.conftest import GUARD, NOT_WAITED, returns_within
 
 pytestmark = pytest.mark.timeout(30)
@@ -290,4 +290,30 @@ def test_each_line_carries_its_requests_own_time(follower: RouterLog, path: Path
     assert stamps["/old"] == "2023-11-14T22:13:20.123000+00:00"
     assert stamps["/new"] == "2023-11-14T22:13:21.500000+00:00"
     assert stamps["/legacy"] > "2026"
+    nginx.close()
+
+
+def test_the_observer_gets_every_parsed_record_in_batches_of_bounded_size(path: Path, logs: LogStore):
+    seen: list[list[RouterRecord]] = []
+    follower = RouterLog(path, logs, dyno_of, on_records=seen.append)
+    follower.write([record("app-a", f"/{n}", status="404" if n % 2 else "200").decode() for n in range(2500)]
+                   + ["not a record"])
+    assert [len(batch) for batch in seen] == [accesslog.OBSERVED_AT_ONCE] * 2 + [500]
+    first = seen[0][0]
+    assert (first.app, first.status, first.code, first.service_ms) == ("app-a", "200", "", 10)
+    assert sum(record.status == "404" for batch in seen for record in batch) == 1250
+    assert len(router_lines(logs, "app-a")) == 2500  # the lines are written all the same
+
+
+def test_an_observer_that_fails_does_not_stop_the_follower(follower: RouterLog, path: Path, logs: LogStore):
+    def failing(_records: list[RouterRecord]) -> None:
+        raise RuntimeError("metrics broke")
+
+    follower.on_records = failing
+    follower.start()
+    nginx = FakeNginx(path)
+    nginx.write(record("app-a", "/one"))
+    wait_for_lines(logs, "app-a", 1)
+    nginx.write(record("app-a", "/two"))
+    assert paths(wait_for_lines(logs, "app-a", 2)) == ["/one", "/two"]
     nginx.close()

@@ -175,3 +175,15 @@ def test_the_requests_own_time_is_read_when_nginx_logged_it():
     assert parse_record(record() + "\t1700000000.123", dyno_of).when == 1700000000.123
     assert parse_record(record(), dyno_of).when is None  # a record from before this field
     assert parse_record(record() + "\t-", dyno_of).when is None
+
+
+def test_the_record_carries_its_status_code_and_service_time_as_numbers_for_the_metrics():
+    ok = parse_record(record(), dyno_of)
+    assert ok is not None and (ok.status, ok.code, ok.service_ms) == ("200", "", 12)
+    timeout = parse_record(record(code="H12", service="30.002", status="503"), dyno_of)
+    assert timeout is not None and (timeout.status, timeout.code, timeout.service_ms) == ("503", "H12", 30002)
+    gone = parse_record(record(status="499", service="-", request_time="0.250"), dyno_of)
+    assert gone is not None and (gone.code, gone.service_ms) == ("H27", 250)  # the request time, as the line says
+    none = parse_record(record(code="H14", upstream="", connect="", service="", request_time="0.000", status="503"),
+                        dyno_of)
+    assert none is not None and (none.code, none.service_ms) == ("H14", None) and " service= " in none.line

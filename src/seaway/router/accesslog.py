@@ -22,7 +22,7 @@ from pathlib import Path
 
 from seaway.home import fresh_private_file
 from seaway.logs import LogStore
-from seaway.router.logline import parse_record
+from seaway.router.logline import RouterRecord, parse_record
 
 BUFFER = "64k"
 FLUSH = "500ms"
@@ -31,6 +31,11 @@ READ_SIZE = 8 << 20  # bytes read at once at most
 ROTATE_BYTES = 16 << 20
 OLD_FILE_QUIET = 10.0  # seconds without a record before a replaced file is let go (old workers write late)
 NICE = 10  # the follower's thread yields to nginx and the dynos when cores are busy: requests come first
+
+OnRecords = Callable[[list[RouterRecord]], None]
+# records handed to the observer at once, at most: few enough to be in the CPU's caches still (a backlog of
+# tens of thousands of records kept until all are written costs more than counting them)
+OBSERVED_AT_ONCE = 1000
 
 
 class _Followed:
@@ -60,9 +65,11 @@ class _Followed:
 
 class RouterLog:
     def __init__(self, path: Path, logs: LogStore, dyno_of: Callable[[str, str], str],
-                 reopen: Callable[[], None] = lambda: None) -> None:
-        """nginx writes records to `path`; `reopen()` has it reopen the file (after it was unlinked)."""
+                 reopen: Callable[[], None] = lambda: None, on_records: OnRecords | None = None) -> None:
+        """nginx writes records to `path`; `reopen()` has it reopen the file (after it was unlinked).
+        `on_records` is given every batch of records once their lines are written (the router metrics)."""
         self.path, self.logs, self.dyno_of, self.reopen = path, logs, dyno_of, reopen
+        self.on_records = on_records
         self._current: _Followed | None = None
         self._old: list[_Followed] = []  # replaced files that nginx's workers may still write to
         self._closing = threading.Event()
@@ -137,6 +144,7 @@ class RouterLog:
 
     def write(self, records: list[str]) -> None:
         by_app: dict[str, list[tuple[float | None, str]]] = defaultdict(list)
+        observer, observed = self.on_records, []
         for record in records:
             try:
                 parsed = parse_record(record, self.dyno_of)
@@ -145,8 +153,15 @@ class RouterLog:
                 continue
             if parsed is not None:
                 by_app[parsed.app].append((parsed.when, parsed.line))
+                if observer is not None:
+                    observed.append(parsed)
+                    if len(observed) == OBSERVED_AT_ONCE:
+                        observer(observed)
+                        observed = []
         for app, lines in by_app.items():
             self.logs.write_stamped(app, "router", lines)  # each line at its request's own time
+        if observer is not None and observed:
+            observer(observed)
 
     def close(self) -> None:
         """After nginx has stopped: read what is left, then let go of the files."""

@@ -30,7 +30,7 @@ from seaway.host import (
     read_pid,
 )
 from seaway.logs import LogStore
-from seaway.router.accesslog import RouterLog
+from seaway.router.accesslog import OnRecords, RouterLog
 from seaway.router.config import AppRoute, Https, render_config
 
 
@@ -86,8 +86,9 @@ def system_resolver(conf: Path = Path("/etc/resolv.conf")) -> str:
 class NginxRouter:
     def __init__(self, directory: Path, host: str, port: int, logs: LogStore | None = None, keepalive: int = 75,
                  workers: int = 1, https_port: int = 0, certificates: CertificateSource | None = None,
-                 trusted_proxies: tuple[str, ...] = ()) -> None:
-        """With `logs`, every request through the router writes a router line into its app's log.
+                 trusted_proxies: tuple[str, ...] = (), on_records: OnRecords | None = None) -> None:
+        """With `logs`, every request through the router writes a router line into its app's log, and its
+        record goes to `on_records` (the router metrics).
         `keepalive`: seconds an idle client connection is kept (0: one request per connection).
         `workers`: nginx worker processes. With `https_port` and `certificates`, HTTPS too, each host
         with the certificate `certificates` gives it. `trusted_proxies`: networks whose X-Forwarded-*
@@ -96,8 +97,8 @@ class NginxRouter:
         self.https_port = https_port if certificates else 0
         self.certificates, self.trusted_proxies = certificates, trusted_proxies
         self.webroot = directory / "acme"
-        self.access_log = (RouterLog(directory / "access.log", logs, self.dyno_of, reopen=self._reopen_logs)
-                           if logs is not None else None)
+        self.access_log = (RouterLog(directory / "access.log", logs, self.dyno_of, reopen=self._reopen_logs,
+                                     on_records=on_records) if logs is not None else None)
         self._dynos: dict[str, dict[str, str]] = {}  # app -> "host:port" -> dyno, current and previous routes
         self.conf = directory / "nginx.conf"
         self.binary = find_nginx()

@@ -119,3 +119,16 @@ def test_twice_the_quota_is_r15_and_the_dyno_is_killed(start_boxed, notices: lis
     assert "Error R15 (Memory quota vastly exceeded)" in notices
     assert notices[notices.index("Error R15 (Memory quota vastly exceeded)") - 1] == "Process running mem=128M(200.0%)"
     assert "allocated" not in out.lines
+
+
+def test_a_sandboxed_dynos_usage_is_its_groups(start_boxed) -> None:
+    uses = ("exec python3 -c \"import time; b = b'x' * (60 * 1024 * 1024); started = time.process_time()\n"
+            "while time.process_time() - started < 0.2: pass\n"
+            "print('allocated', flush=True); time.sleep(60)\"")  # 0.2 s of CPU by its own clock, whatever the speed
+    dyno, out = start_boxed(uses, process_type="worker", memory_mb=512)
+    out.wait_for_line("allocated")
+    used = dyno.usage()
+    assert used is not None and used.memory_bytes is not None and used.memory_bytes >= 60 * 1024 * 1024
+    assert used.cpu_seconds is not None and used.cpu_seconds >= 0.2
+    dyno.stop(5)
+    assert dyno.usage() is None

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from seaway.dynos.usage import Usage
+
 
 @dataclass(frozen=True)
 class DynoSpec:
@@ -48,6 +50,8 @@ class Dyno(Protocol):
     def write(self, data: bytes) -> None: ...  # to a TTY dyno's terminal
 
     def resize(self, columns: int, rows: int) -> None: ...
+
+    def usage(self) -> Usage | None: ...  # what its processes use now; None when not known
 
 
 class Output(Protocol):

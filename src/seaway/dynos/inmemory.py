@@ -54,6 +54,9 @@ class _Finished:
     def resize(self, columns: int, rows: int) -> None:
         pass
 
+    def usage(self) -> None:
+        return None
+
 
 class InMemoryRuntime:
     def __init__(self) -> None:

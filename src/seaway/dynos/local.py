@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from seaway.dynos import kept
 from seaway.dynos.backend import DynoSpec, Notice, Output
 from seaway.dynos.kept import Command, KeeperGone, KeptProcess, Link, Survivor
+from seaway.dynos.usage import Usage, group_pids, usage_of
 from seaway.host import RunAs, grant_traverse, process_alive, process_identity, read_pid_identity
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -101,6 +102,8 @@ class Launch(Protocol):
 
     def bind_problem(self, process: Process) -> str | None: ...
 
+    def usage(self, process: Process) -> Usage: ...  # what every process of the dyno uses now
+
 
 def _open_slug_to(app_dir: Path, user: RunAs) -> None:
     """Let an app's user through to its slug (an ACL entry on the 0550 slug folder) and its interpreter."""
@@ -165,6 +168,9 @@ class BareLaunch:
 
     def bind_problem(self, process: Process) -> str | None:
         return None
+
+    def usage(self, process: Process) -> Usage:
+        return usage_of(group_pids(process.pid))
 
 
 class LocalDyno:
@@ -348,6 +354,10 @@ class LocalDyno:
     def bind_problem(self) -> str | None:
         """Why the dyno cannot be reached although it listens on its port, if so."""
         return self.launch.bind_problem(self.process)
+
+    def usage(self) -> Usage | None:
+        """What the dyno's processes use now (None once it has exited)."""
+        return self.launch.usage(self.process) if self.exit_code() is None else None
 
     def stop(self, timeout: float) -> int | None:
         """SIGTERM to every process of the dyno, SIGKILL if it is still there after `timeout` seconds."""

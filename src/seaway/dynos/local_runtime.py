@@ -12,6 +12,7 @@ from seaway.dynos.health import still_healthy
 from seaway.dynos.kept import Survivor
 from seaway.dynos.local import LocalBackend
 from seaway.dynos.manager import DynoManager, Slot
+from seaway.dynos.memory import MB
 from seaway.dynos.runtime import ONE_OFF_TYPES, DynoStatus, OnLine, Routing, Trouble
 from seaway.host import app_user_name
 from seaway.logs import LogStore
@@ -152,8 +153,15 @@ class LocalRuntime:
 
     # -- reading -------------------------------------------------------------------
     def status(self, app: str) -> list[DynoStatus]:
-        return [DynoStatus(slot.spec.name, slot.spec.process_type, slot.spec.index, slot.spec.release, slot.spec.command,
-                           slot.state, slot.since, slot.restarts, slot.exit_code) for slot in self.dynos.slots(app)]
+        return [self._status(slot) for slot in self.dynos.slots(app)]
+
+    @staticmethod
+    def _status(slot: Slot) -> DynoStatus:
+        usage = slot.dyno.usage() if slot.state in ("starting", "up", "standby", "stopping") else None
+        return DynoStatus(slot.spec.name, slot.spec.process_type, slot.spec.index, slot.spec.release, slot.spec.command,
+                          slot.state, slot.since, slot.restarts, slot.exit_code,
+                          memory_mb=round(usage.memory_bytes / MB, 1) if usage and usage.memory_bytes is not None else None,
+                          cpu_seconds=usage.cpu_seconds if usage else None)
 
     def serving(self, app: str) -> int | None:
         return next((slot.spec.release for slot in self.dynos.slots(app) if slot.spec.web and slot.state == "up"), None)

@@ -68,6 +68,8 @@ class DynoStatus:
     since: datetime
     restarts: int
     exit_code: int | None
+    memory_mb: float | None = None  # what its processes use now, as Heroku counts it (None: not known here)
+    cpu_seconds: float | None = None  # CPU time its processes have used since it started (None: not known here)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from seaway.dynos.backend import DynoSpec, Notice
 from seaway.dynos.kept import Command
 from seaway.dynos.local import LocalDyno, Process, dyno_environment
 from seaway.dynos.memory import HARD_LIMIT, MemoryWatch, max_processes
+from seaway.dynos.usage import Usage, tree_pids, usage_of
 from seaway.host import RunAs, grant_write_tree
 from seaway.sandbox import Jail, JailSpec, Sandbox, environment_file
 from seaway.sandbox.view import prefix_binds
@@ -126,6 +127,17 @@ class SandboxLaunch:
         return (f"{self.spec.name} listens on {' and '.join(found)} port {self.address[1]}, which only the dyno "
                 "itself can reach; the router connects from outside it. Bind 0.0.0.0:$PORT instead (uvicorn "
                 "--host 0.0.0.0, gunicorn --bind 0.0.0.0:$PORT), as on Heroku")
+
+
+    def usage(self, process: Process) -> Usage:
+        """From the dyno's control group when the host's hierarchies count it, else from its processes'."""
+        cgroup = self.jail.cgroup
+        pids = cgroup.pids() if cgroup else tree_pids(process.pid)
+        memory, cpu = (cgroup.memory_bytes(), cgroup.cpu_seconds()) if cgroup else (None, None)
+        if memory is None or cpu is None:
+            counted = usage_of(pids)
+            memory, cpu = counted.memory_bytes if memory is None else memory, counted.cpu_seconds if cpu is None else cpu
+        return Usage(memory, cpu)
 
 
 class SandboxedDynos:

@@ -83,6 +83,23 @@ class Cgroup:
         swap = folder / "memory.swap.current"
         return int(stat.get("anon", 0)) + int(stat.get("shmem", 0)) + (int(swap.read_text()) if swap.exists() else 0)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the group's processes have used, when a hierarchy of the group counts it (v2's cpu.stat,
+        v1's cpuacct); None otherwise."""
+        for folder in self.folders:
+            try:
+                for line in (folder / "cpu.stat").read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "usage_usec":
+                        return int(value) / 1e6
+            except OSError:
+                pass
+            try:
+                return int((folder / "cpuacct.usage").read_text()) / 1e9
+            except OSError:
+                continue
+        return None
+
     def oom_kills(self) -> int:
         """How many processes the kernel killed for reaching the hard limit."""
         if self.memory is None:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from seaway.errors import Conflict, NotFound
+from seaway.store.metrics import MetricsRecords
 from seaway.store.models import (
     Addon,
     ApiToken,
@@ -72,6 +73,7 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.pipelines = PipelineRecords(self.session)
         self.setups = SetupRecords(self.session)
+        self.metrics = MetricsRecords(self.session)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

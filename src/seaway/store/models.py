@@ -242,3 +242,28 @@ class AppSetup(Base):
     postdeploy_release: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the release it ran after
     postdeploy_exit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RouterMetric(Base):
+    """One app's router metrics for one minute (see seaway/metrics/): kept 24 hours."""
+
+    __tablename__ = "router_metrics"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)  # Unix minute: seconds since the epoch // 60
+    requests: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # by status class: {"2xx": 120, "5xx": 1}
+    errors: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)  # by H code: {"H12": 1}
+    service: Mapped[list[list[int]]] = mapped_column(JSON, default=list)  # service times: [[histogram bucket, requests]]
+    p50: Mapped[float | None] = mapped_column(nullable=True)  # ms, from `service`
+    p95: Mapped[float | None] = mapped_column(nullable=True)
+    p99: Mapped[float | None] = mapped_column(nullable=True)
+
+
+class DynoMetric(Base):
+    """One dyno's memory and CPU for one minute, averaged over its samples: kept 24 hours."""
+
+    __tablename__ = "dyno_metrics"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    minute: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)  # Unix minute
+    dyno: Mapped[str] = mapped_column(String(70), primary_key=True)  # web.1
+    memory_mb: Mapped[float | None] = mapped_column(nullable=True)
+    cpu_percent: Mapped[float | None] = mapped_column(nullable=True)  # of one core

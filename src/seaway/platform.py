@@ -36,6 +36,7 @@ from seaway.host import app_user, is_root, remove_app_user, rename_app_user
 from seaway.logs import LogQuery, LogStore
 from seaway.logs.drains import DrainError, Drains, DrainTarget
 from seaway.manifest.appjson import Manifest, parse_manifest
+from seaway.metrics import Metrics
 from seaway.migrations.commands import MigrationCommands
 from seaway.migrations.phase import MigrationCheck, MigrationLint, PreMigrationBackup
 from seaway.migrations.service import Migrations
@@ -103,10 +104,11 @@ class Platform:
         self.certificates = CertificateFiles(settings.tls_dir)
         self.certificates.prepare()
         self.installed_certificates = AppCertificates(self.store, self.certificates)
+        self.app_metrics = Metrics(self.store)  # counts the router's records as its log follower reads them
         self.router = NginxRouter(settings.router_dir, settings.router_host, settings.router_port, self.logs,
                                   keepalive=settings.router_keepalive, workers=settings.router_workers,
                                   https_port=settings.router_https_port, certificates=self.installed_certificates,
-                                  trusted_proxies=settings.trusted_proxies)
+                                  trusted_proxies=settings.trusted_proxies, on_records=self.app_metrics.router.on_records)
         self.runtime = runtime or self._runtime()
         self.postgres = None if settings.postgres_admin_url else EmbeddedCluster(
             settings.postgres_dir, settings.postgres_port,
@@ -210,6 +212,7 @@ class Platform:
                          daemon=True, name="backup-scheduler").start()
         threading.Thread(target=self.auto_certs.run, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="certificate-renewals").start()
+        self.app_metrics.start(self.runtime.status, self._stopping)
         threads = [threading.Thread(target=self.formations.restore, args=(app,)) if missing[app.name] is None
                    else threading.Thread(target=self.formations.top_up, args=(app,))
                    for app in apps if missing[app.name] != []]
@@ -232,6 +235,7 @@ class Platform:
     def stop(self) -> None:
         self._stopping.set()
         self.runtime.stop()
+        self.app_metrics.stop()  # after the router log's last records
         if self.postgres is not None:
             self.postgres.stop()
         if self.sandbox is not None:
@@ -429,7 +433,13 @@ class Platform:
         self.store.app(name)
         return [{"name": dyno.name, "type": dyno.process_type, "release": dyno.release, "command": dyno.command,
                  "state": dyno.state, "since": dyno.since.isoformat(), "restarts": dyno.restarts,
-                 "exit_code": dyno.exit_code} for dyno in self.runtime.status(name)]
+                 "exit_code": dyno.exit_code, "memory_mb": dyno.memory_mb} for dyno in self.runtime.status(name)]
+
+    def metrics(self, name: str, hours: int = 24) -> dict[str, Any]:
+        """The app's router and dyno metrics per minute over the last `hours` hours (1 to 24), with its releases."""
+        if not 1 <= hours <= 24:
+            raise Invalid(f"Metrics cover 1 to 24 hours, not {hours}.")
+        return self.app_metrics.read(self.store.app(name), hours)
 
     def check_scale(self, name: str, quantities: dict[str, int]) -> App:
         """The app, once `quantities` are a formation it may have (a UserError otherwise)."""

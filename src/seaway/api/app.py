@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from seaway import __version__
-from seaway.api import apps, certs, config, domains, drains, git, logs, migrations, pipelines, postgres, ps, releases
+from seaway.api import apps, certs, config, domains, drains, git, logs, metrics, migrations, pipelines, postgres, ps, releases
 from seaway.api.docs import add_docs
 from seaway.api.errors import add_error_handlers
 from seaway.api.openapi import ERRORS
 from seaway.dashboard import mount as mount_dashboard
 from seaway.platform import Platform
 
-TOPICS = (apps, config, domains, drains, postgres, git, certs, migrations, releases, ps, logs, pipelines)
+TOPICS = (apps, config, domains, drains, postgres, git, certs, migrations, releases, ps, logs, pipelines, metrics)
 
 
 def create_api(platform: Platform) -> FastAPI:

@@ -231,6 +231,15 @@ def test_the_database_page_captures_a_verified_backup_and_shows_migrations(daemo
         row.locator("a[download]").click()
     assert Path(download.value.path()).read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
     screenshot(page, "database")
+    backup = row.get_attribute("data-backup")
+    daemon.cli("pg:psql", "-a", deployed.name, "-c", "INSERT INTO greeting (text) VALUES ('made after the backup')")
+    row.locator("details.restore summary").click()
+    row.locator("input[name='confirm']").fill(deployed.name)
+    row.locator("details.restore button").click()
+    expect(page.locator(".notice.ok")).to_contain_text(f"Restored {backup}", timeout=WAIT)
+    rows = daemon.cli("pg:psql", "-a", deployed.name, "-c", "SELECT text FROM greeting ORDER BY id").stdout
+    assert "hello from the migration" in rows and "made after the backup" not in rows  # as the backup had it
+    assert deployed.get(daemon).status_code == 200
 
 
 def test_the_metrics_page_charts_the_requests_made_with_deploy_markers(daemon: Daemon, deployed: Deployed,

@@ -296,20 +296,24 @@ def test_each_line_carries_its_requests_own_time(follower: RouterLog, path: Path
 def test_the_observer_gets_every_parsed_record_in_batches_of_bounded_size(path: Path, logs: LogStore):
     seen: list[list[RouterRecord]] = []
     follower = RouterLog(path, logs, dyno_of, on_records=seen.append)
+    at_once = accesslog.OBSERVED_AT_ONCE
     follower.write([record("app-a", f"/{n}", status="404" if n % 2 else "200").decode() for n in range(2500)]
                    + ["not a record"])
-    assert [len(batch) for batch in seen] == [accesslog.OBSERVED_AT_ONCE] * 2 + [500]
+    assert [len(batch) for batch in seen] == [at_once] * (2500 // at_once) + ([2500 % at_once] if 2500 % at_once else [])
     first = seen[0][0]
     assert (first.app, first.status, first.code, first.service_ms) == ("app-a", "200", "", 10)
     assert sum(record.status == "404" for batch in seen for record in batch) == 1250
     assert len(router_lines(logs, "app-a")) == 2500  # the lines are written all the same
 
 
-def test_an_observer_that_fails_does_not_stop_the_follower(follower: RouterLog, path: Path, logs: LogStore):
+def test_an_observer_that_fails_costs_no_line_and_does_not_stop_the_follower(follower: RouterLog, path: Path,
+                                                                             logs: LogStore):
     def failing(_records: list[RouterRecord]) -> None:
         raise RuntimeError("metrics broke")
 
     follower.on_records = failing
+    follower.write([record("app-b", "/zero").decode()])
+    assert paths(router_lines(logs, "app-b")) == ["/zero"]
     follower.start()
     nginx = FakeNginx(path)
     nginx.write(record("app-a", "/one"))

@@ -33,9 +33,10 @@ OLD_FILE_QUIET = 10.0  # seconds without a record before a replaced file is let 
 NICE = 10  # the follower's thread yields to nginx and the dynos when cores are busy: requests come first
 
 OnRecords = Callable[[list[RouterRecord]], None]
-# records handed to the observer at once, at most: few enough to be in the CPU's caches still (a backlog of
-# tens of thousands of records kept until all are written costs more than counting them)
-OBSERVED_AT_ONCE = 1000
+# records handed to the observer at once, at most: few enough that they are let go before the garbage collector
+# has to look at them (a backlog of tens of thousands of records kept until all were written cost more than
+# counting them), enough that a call costs little per record
+OBSERVED_AT_ONCE = 200
 
 
 class _Followed:
@@ -144,24 +145,26 @@ class RouterLog:
 
     def write(self, records: list[str]) -> None:
         by_app: dict[str, list[tuple[float | None, str]]] = defaultdict(list)
-        observer, observed = self.on_records, []
-        for record in records:
-            try:
-                parsed = parse_record(record, self.dyno_of)
-            except Exception as error:  # one bad record must not cost the others read with it
-                print(f"seaway: router log: {error!r} in {record[:200]!r}", file=sys.stderr)
-                continue
-            if parsed is not None:
-                by_app[parsed.app].append((parsed.when, parsed.line))
-                if observer is not None:
-                    observed.append(parsed)
-                    if len(observed) == OBSERVED_AT_ONCE:
-                        observer(observed)
-                        observed = []
+        observer = self.on_records
+        for start in range(0, len(records), OBSERVED_AT_ONCE):
+            observed: list[RouterRecord] = []
+            for record in records[start:start + OBSERVED_AT_ONCE]:
+                try:
+                    parsed = parse_record(record, self.dyno_of)
+                except Exception as error:  # one bad record must not cost the others read with it
+                    print(f"seaway: router log: {error!r} in {record[:200]!r}", file=sys.stderr)
+                    continue
+                if parsed is not None:
+                    by_app[parsed.app].append((parsed.when, parsed.line))
+                    if observer is not None:
+                        observed.append(parsed)
+            if observer is not None and observed:
+                try:
+                    observer(observed)
+                except Exception as error:  # the router's lines come first: a failing observer costs none
+                    print(f"seaway: router log: its observer failed: {error!r}", file=sys.stderr)
         for app, lines in by_app.items():
             self.logs.write_stamped(app, "router", lines)  # each line at its request's own time
-        if observer is not None and observed:
-            observer(observed)
 
     def close(self) -> None:
         """After nginx has stopped: read what is left, then let go of the files."""

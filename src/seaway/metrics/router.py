@@ -2,16 +2,17 @@
 counted in memory from the router's records as the router log follower reads them.
 
 The follower hands over the records it reads in batches. Nearly every batch falls within one minute, so a
-batch costs a C-level count of each record's (app, status, code, ms); a batch across a minute boundary (or of
-records without a time) is sorted per record first."""
+batch costs a C-level count of each record's (app, status, code, ms); a batch across a minute boundary is
+counted with each record's minute too (still in C), and only records without their time one by one."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter, itemgetter
+from itertools import repeat
+from operator import attrgetter, floordiv, itemgetter
 from typing import Any
 
 from seaway.metrics.histogram import PERCENTILES, bucket_of, percentiles
@@ -23,6 +24,7 @@ CLASSES = ("1xx", "2xx", "3xx", "4xx", "5xx")
 _CLASS_OF = {name[0]: name for name in CLASSES}  # "2" -> "2xx", from a status's first digit
 _WHEN = attrgetter("when")
 _KEY = itemgetter(0, 3, 4, 5)  # a RouterRecord's (app, status, code, service_ms)
+Tally = tuple[str, str, str, int | None]
 Clock = Callable[[], float]
 KEEP_MINUTES = 24 * 60 + 15  # the store's 24 hours, and a little
 FOLD_AT = 4096  # different (app, status, code, ms) a minute's tally holds at most before it is folded
@@ -78,11 +80,26 @@ def stored_json(row: RouterMetric) -> dict[str, Any]:
             "errors": dict(sorted(row.errors.items())), "service_ms": {"p50": row.p50, "p95": row.p95, "p99": row.p99}}
 
 
-def _sorted_by_minute(records: list[RouterRecord], now: int) -> Iterable[tuple[int, list[RouterRecord]]]:
-    """The records per minute, one by one (those without their time in minute `now`)."""
-    minutes: dict[int, list[RouterRecord]] = {}
+def _tallied(records: list[RouterRecord], now: int) -> Iterable[tuple[int, Counter[Tally] | Iterator[Tally]]]:
+    """Each minute's records as (app, status, code, ms), for Counter to count in C: the whole batch at once when
+    it is within one minute, as nearly every one is; else counted with each one's minute first."""
+    try:
+        first, last = minute_of(min(map(_WHEN, records))), minute_of(max(map(_WHEN, records)))
+    except TypeError:  # a record without its time (written by an older configuration): read now
+        return _tallied_one_by_one(records, now)
+    if first == last:
+        return [(first, map(_KEY, records))]
+    both = Counter(zip(map(floordiv, map(_WHEN, records), repeat(60)), map(_KEY, records), strict=True))
+    minutes: dict[int, Counter[Tally]] = {}
+    for (minute, key), count in both.items():
+        minutes.setdefault(int(minute), Counter())[key] = count
+    return minutes.items()
+
+
+def _tallied_one_by_one(records: list[RouterRecord], now: int) -> Iterable[tuple[int, Counter[Tally]]]:
+    minutes: dict[int, Counter[Tally]] = {}
     for record in records:
-        minutes.setdefault(now if record.when is None else minute_of(record.when), []).append(record)
+        minutes.setdefault(now if record.when is None else minute_of(record.when), Counter())[_KEY(record)] += 1
     return minutes.items()
 
 
@@ -101,27 +118,20 @@ class RouterCollector:
         """`keep_minutes`: records older than this are not counted (the store keeps no older minutes)."""
         self.clock, self.keep_minutes = clock, keep_minutes
         self.minutes: Pending[RouterMinute] = Pending(RouterMinute)
-        self._tallies: dict[int, Counter[tuple[str, str, str, int | None]]] = {}  # minute -> (app, status, code, ms)
+        self._tallies: dict[int, Counter[Tally]] = {}  # minute -> (app, status, code, ms) -> records
 
     def on_records(self, records: list[RouterRecord]) -> None:
         """Count a batch of records (RouterLog's observer)."""
         now = minute_of(self.clock())
         with self.minutes.lock:
-            for minute, batch in self._by_minute(records, now):
+            for minute, counts in _tallied(records, now):
                 if minute >= now - self.keep_minutes:
-                    tally = self._tallies.setdefault(minute, Counter())
-                    tally.update(map(_KEY, batch))
+                    tally = self._tallies.get(minute)
+                    if tally is None:
+                        tally = self._tallies[minute] = Counter()
+                    tally.update(counts)
                     if len(tally) >= FOLD_AT:
                         self._fold(minute)
-
-    @staticmethod
-    def _by_minute(records: list[RouterRecord], now: int) -> Iterable[tuple[int, list[RouterRecord]]]:
-        """The records per minute: the whole batch at once when it is within one minute, as nearly every one is."""
-        try:
-            first, last = minute_of(min(map(_WHEN, records))), minute_of(max(map(_WHEN, records)))
-        except TypeError:  # a record without its time (written by an older configuration): read now
-            return _sorted_by_minute(records, now)
-        return [(first, records)] if first == last else _sorted_by_minute(records, now)
 
     def _fold(self, minute: int) -> None:
         """Add the minute's tally to its RouterMinutes. Call it holding the lock."""

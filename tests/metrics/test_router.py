@@ -61,6 +61,13 @@ def test_records_count_in_the_minute_they_ended(router_log: RouterLog, collector
         {MINUTE - 1: 1, MINUTE: 2, MINUTE + 1: 1}
 
 
+def test_a_backlog_of_many_minutes_counts_each_record_in_its_minute(router_log: RouterLog, collector: RouterCollector):
+    router_log.write([record(at=START - 60 * n - 0.5) for n in range(10)] * 2)
+    found = collector.pending("shop")
+    assert {minute: sum(value.requests.values()) for (_app, minute), value in found.items()} == \
+        {MINUTE - n - 1: 2 for n in range(10)}
+
+
 def test_records_without_their_time_count_in_the_minute_they_are_read(router_log: RouterLog,
                                                                        collector: RouterCollector):
     router_log.write([record(at=None), record(at=START - 120)])

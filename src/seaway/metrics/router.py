@@ -3,7 +3,7 @@ counted in memory from the router's records as the router log follower reads the
 
 The follower hands over the records it reads in batches. Nearly every batch falls within one minute, so a
 batch costs a C-level count of each record's (app, status, code, ms); a batch across a minute boundary is
-counted with each record's minute too (still in C), and only records without their time one by one."""
+split by minute first, and only records without their time (or a backlog of many minutes) go one by one."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import attrgetter, floordiv, itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from seaway.metrics.histogram import PERCENTILES, bucket_of, percentiles
@@ -27,6 +26,7 @@ _KEY = itemgetter(0, 3, 4, 5)  # a RouterRecord's (app, status, code, service_ms
 Tally = tuple[str, str, str, int | None]
 Clock = Callable[[], float]
 KEEP_MINUTES = 24 * 60 + 15  # the store's 24 hours, and a little
+SPLIT_AT_MOST = 3  # minutes a batch may span to be split by minute (a longer backlog is sorted record by record)
 FOLD_AT = 4096  # different (app, status, code, ms) a minute's tally holds at most before it is folded
 
 
@@ -82,18 +82,20 @@ def stored_json(row: RouterMetric) -> dict[str, Any]:
 
 def _tallied(records: list[RouterRecord], now: int) -> Iterable[tuple[int, Counter[Tally] | Iterator[Tally]]]:
     """Each minute's records as (app, status, code, ms), for Counter to count in C: the whole batch at once when
-    it is within one minute, as nearly every one is; else counted with each one's minute first."""
+    it is within one minute, as nearly every one is; else the records of each minute picked out first."""
     try:
         first, last = minute_of(min(map(_WHEN, records))), minute_of(max(map(_WHEN, records)))
     except TypeError:  # a record without its time (written by an older configuration): read now
         return _tallied_one_by_one(records, now)
     if first == last:
         return [(first, map(_KEY, records))]
-    both = Counter(zip(map(floordiv, map(_WHEN, records), repeat(60)), map(_KEY, records), strict=True))
-    minutes: dict[int, Counter[Tally]] = {}
-    for (minute, key), count in both.items():
-        minutes.setdefault(int(minute), Counter())[key] = count
-    return minutes.items()
+    if last - first > SPLIT_AT_MOST:  # a backlog of many minutes
+        return _tallied_one_by_one(records, now)
+    return [(minute, map(_KEY, _within(records, minute * 60, minute * 60 + 60))) for minute in range(first, last + 1)]
+
+
+def _within(records: list[RouterRecord], start: float, end: float) -> list[RouterRecord]:
+    return [record for record in records if start <= record.when < end]  # type: ignore[operator]
 
 
 def _tallied_one_by_one(records: list[RouterRecord], now: int) -> Iterable[tuple[int, Counter[Tally]]]:

@@ -36,6 +36,7 @@ class Metrics:
         self.router = RouterCollector(clock)  # its `on_records` is the router log's observer
         self.usage = UsageSampler(clock)
         self._threads: list[threading.Thread] = []
+        self._moving = threading.Lock()  # held while minutes go from memory to the store: a read sees them in one
 
     # -- collecting ------------------------------------------------------------------
     def start(self, status: Status, stopping: threading.Event) -> None:
@@ -60,14 +61,15 @@ class Metrics:
         now = self.clock()
         before = math.inf if everything else minute_of(now - LATE)
         ids = {app.name: app.id for app in self.store.apps()}  # an app renamed or destroyed since: its minutes go
-        routers, dynos = self.router.take(before), self.usage.minutes.take(before)
-        try:
-            self.store.metrics.save([*self._router_rows(routers, ids), *self._dyno_rows(dynos, ids)])
-        except Exception:
-            oldest = minute_of(now) - KEEP_MINUTES
-            self.router.minutes.put_back(routers, oldest)
-            self.usage.minutes.put_back(dynos, oldest)
-            raise
+        with self._moving:
+            routers, dynos = self.router.take(before), self.usage.minutes.take(before)
+            try:
+                self.store.metrics.save([*self._router_rows(routers, ids), *self._dyno_rows(dynos, ids)])
+            except Exception:
+                oldest = minute_of(now) - KEEP_MINUTES
+                self.router.minutes.put_back(routers, oldest)
+                self.usage.minutes.put_back(dynos, oldest)
+                raise
         self.store.metrics.prune(minute_of(now) - KEEP_MINUTES)
 
     def _router_rows(self, minutes: dict[Any, RouterMinute], ids: dict[str, int]) -> list[RouterMetric]:
@@ -91,11 +93,12 @@ class Metrics:
         """The app's metrics per minute over the last `hours` hours, the minute under way included."""
         now = self.clock()
         since = minute_of(now) - hours * 60 + 1
+        with self._moving:
+            router, dynos = self._router_json(app, since), self._dynos_json(app, since)
         return {"app": app.name, "from": iso_minute(since),
-                "to": datetime.fromtimestamp(now, timezone.utc).isoformat(), "step": 60,
-                "router": self._router_json(app, since), "dynos": self._dynos_json(app, since),
-                "events": release_events(self.store.releases(app),
-                                         datetime.fromtimestamp(since * 60, timezone.utc))}
+                "to": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"), "step": 60,
+                "router": router, "dynos": dynos,
+                "events": release_events(self.store.releases(app), datetime.fromtimestamp(since * 60, timezone.utc))}
 
     def _router_json(self, app: App, since: int) -> list[dict[str, Any]]:
         stored = {row.minute: row for row in self.store.metrics.router_minutes(app.id, since)}

@@ -20,13 +20,14 @@ import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from seaway.dynos.backend import DynoSpec
 from seaway.dynos.local import LocalBackend
 from seaway.logs import LogStore
 from seaway.logs.ingest import DynoOutput
-from seaway.router.accesslog import RouterLog
+from seaway.router.accesslog import OnRecords, RouterLog
 from seaway.slugs.slug import remove_tree
 
 LINE = "GET /api/items/42 200 3.1ms user=alice request_id=6f1c2d3e"  # a typical ~60-byte app log line
@@ -53,17 +54,22 @@ def shell_to_file(folder: Path, lines: int) -> float:
     return time.perf_counter() - started
 
 
-def router_records(folder: Path, records: int) -> float:
+RECORD = ("bench\t\tGET\t/api/items/42?page=2\tbench.localhost\t6f1c2d3e4b5a69788796a5b4c3d2e1f0\t127.0.0.1\t"
+          "127.0.0.1:5001\t0.001\t0.012\t0.013\t200\t415\thttp\n")  # one request, as nginx writes it
+
+
+def router_records(folder: Path, records: int, on_records: OnRecords | None = None,
+                   sample: tuple[str, ...] = (RECORD,), clock: Callable[[], float] = time.perf_counter) -> float:
+    """Seconds (by `clock`) for RouterLog to read `records` records (`sample`'s, in turn) into the log, with
+    `on_records` as its observer (bench/metrics_bench.py gives the router metrics')."""
     logs = LogStore(folder / "router-logs")
     follower = RouterLog(folder / "access.log", logs,
-                         lambda _app, address: {"127.0.0.1:5001": "web.1"}.get(address, address))
-    record = ("bench\t\tGET\t/api/items/42?page=2\tbench.localhost\t6f1c2d3e4b5a69788796a5b4c3d2e1f0\t127.0.0.1\t"
-              "127.0.0.1:5001\t0.001\t0.012\t0.013\t200\t415\thttp\n").encode()
-    (folder / "access.log").write_bytes(record * records)
-    started = time.perf_counter()
+                         lambda _app, address: {"127.0.0.1:5001": "web.1"}.get(address, address), on_records=on_records)
+    (folder / "access.log").write_bytes("".join(sample).encode() * (records // len(sample)))
+    started = clock()
     while follower.poll():  # as the follower's thread does when it finds a backlog
         pass
-    elapsed = time.perf_counter() - started
+    elapsed = clock() - started
     follower.close()
     logs.close()
     return elapsed

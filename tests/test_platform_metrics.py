@@ -4,6 +4,7 @@ their kind, the window is 1 to 24 hours, the rows follow a rename and go with th
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,8 @@ def test_requests_show_at_once_and_releases_are_deploy_config_and_rollback_marke
         (1, "deploy", "succeeded"), (2, "config", "succeeded"), (3, "deploy", "succeeded"),
         (4, "rollback", "succeeded")]
     assert found["events"][3]["description"] == "Rollback to v1"
-    assert all(event["at"] >= found["from"] for event in found["events"])
+    window = datetime.fromisoformat(found["from"]), datetime.fromisoformat(found["to"])
+    assert all(window[0] <= datetime.fromisoformat(event["at"]) <= window[1] for event in found["events"])
 
 
 def test_stored_minutes_follow_a_rename_and_go_with_the_app(inmemory_platform: Platform, new_app, tmp_path: Path):

@@ -96,7 +96,7 @@ class Metrics:
         with self._moving:
             router, dynos = self._router_json(app, since), self._dynos_json(app, since)
         return {"app": app.name, "from": iso_minute(since),
-                "to": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"), "step": 60,
+                "to": datetime.fromtimestamp(now, timezone.utc).isoformat(), "step": 60,
                 "router": router, "dynos": dynos,
                 "events": release_events(self.store.releases(app), datetime.fromtimestamp(since * 60, timezone.utc))}
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from sqlalchemy import Row
+
 from seaway.metrics.histogram import PERCENTILES, bucket_of, percentiles
 from seaway.metrics.pending import Key, Pending
 from seaway.router.logline import RouterRecord
@@ -74,8 +76,9 @@ class RouterMinute:
                 "service_ms": percentiles(self.service) or dict.fromkeys(PERCENTILES)}  # None each: no times
 
 
-def stored_json(row: RouterMetric) -> dict[str, Any]:
-    """A stored minute as RouterMinute.json gives it, from the percentiles stored with it."""
+def stored_json(row: RouterMetric | Row[Any]) -> dict[str, Any]:
+    """A stored minute (a record, or a row of its minute, requests, errors and percentiles) as RouterMinute.json
+    gives it, from the percentiles stored with it."""
     return {"minute": iso_minute(row.minute), "requests": {kind: row.requests.get(kind, 0) for kind in CLASSES},
             "errors": dict(sorted(row.errors.items())), "service_ms": {"p50": row.p50, "p95": row.p95, "p99": row.p99}}
 

@@ -101,12 +101,14 @@ class Metrics:
                 "events": release_events(self.store.releases(app), datetime.fromtimestamp(since * 60, timezone.utc))}
 
     def _router_json(self, app: App, since: int) -> list[dict[str, Any]]:
-        stored = {row.minute: row for row in self.store.metrics.router_minutes(app.id, since)}
-        found = {minute: stored_json(row) for minute, row in stored.items()}
-        for (_app, minute), value in self.router.pending(app.name).items():  # type: ignore[misc]
-            if minute >= since:
-                both = RouterMinute.from_row(stored[minute]).merge(value) if minute in stored else value
-                found[minute] = both.json(minute)
+        found = {row.minute: stored_json(row) for row in self.store.metrics.router_summaries(app.id, since)}
+        pending = {minute: value for (_app, minute), value in self.router.pending(app.name).items()  # type: ignore[misc]
+                   if minute >= since}
+        stored = {row.minute: row for row in self.store.metrics.router_minutes(app.id, min(pending), list(pending))
+                  } if pending else {}  # the whole records (histograms) only of the minutes to merge
+        for minute, value in pending.items():
+            both = RouterMinute.from_row(stored[minute]).merge(value) if minute in stored else value
+            found[minute] = both.json(minute)
         return [found[minute] for minute in sorted(found)]
 
     def _dynos_json(self, app: App, since: int) -> list[dict[str, Any]]:

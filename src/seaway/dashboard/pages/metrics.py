@@ -13,10 +13,9 @@ from fastapi.responses import Response
 
 from seaway.dashboard.charts import Marker, Series, chart
 from seaway.dashboard.web import Web
+from seaway.metrics.histogram import PERCENTILES
+from seaway.metrics.router import CLASSES
 from seaway.platform import Platform
-
-CLASSES = ("2xx", "3xx", "4xx", "5xx")
-PERCENTILES = ("p50", "p95", "p99")
 
 
 def _time(iso: str, parsed: dict[str, float] = {}) -> float:  # noqa: B006 - a cache: minutes recur in every series

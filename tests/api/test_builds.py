@@ -5,27 +5,21 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from seaway.api.app import create_api
-from seaway.dynos.inmemory import InMemoryRuntime
 from seaway.platform import Platform
-from seaway.settings import Settings
 from seaway.tokens import token_hash
 
 TOKEN = "t0ken"
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", sandbox=False, release_watch=0, router_port=1, router_https_port=0)
-    platform = Platform(settings, runtime=InMemoryRuntime())
-    platform.store.add_token(token_hash(TOKEN), "the tests'")
-    yield platform
-    platform.store.engine.dispose()
+def platform(inmemory_platform: Platform) -> Platform:
+    inmemory_platform.store.add_token(token_hash(TOKEN), "the tests'")
+    return inmemory_platform
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ import html
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from seaway.api.app import create_api
 from seaway.dashboard.pages.signin import safe_next
-from seaway.dynos.inmemory import InMemoryRuntime
 from seaway.platform import Platform
-from seaway.settings import Settings
 from seaway.store.models import Slug
 from seaway.tokens import token_hash
 
@@ -25,12 +22,9 @@ TABS = ("", "/activity", "/releases", "/config", "/resources", "/logs", "/databa
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    settings = Settings(home=tmp_path / "home", sandbox=False, release_watch=0, router_port=1, router_https_port=0)
-    platform = Platform(settings, runtime=InMemoryRuntime())
-    platform.store.add_token(token_hash(TOKEN), "the tests'")
-    yield platform
-    platform.store.engine.dispose()
+def platform(inmemory_platform: Platform) -> Platform:
+    inmemory_platform.store.add_token(token_hash(TOKEN), "the tests'")
+    return inmemory_platform
 
 
 @pytest.fixture
@@ -223,8 +217,8 @@ def test_a_missing_app_is_a_page_for_a_browser_and_json_for_the_api(signed_in: T
 
 def test_settings_a_one_off_and_drains_from_the_pages(platform: Platform, signed_in: TestClient, app: str) -> None:
     resources = f"/dashboard/apps/{app}/resources"
-    assert act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-router_timeout": "120", "set-memory": "512"}) == [
-        "Changed router_timeout=120."]  # memory was 512 already: not a change
+    assert act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-router_timeout": "120", "set-memory": "300"}) == [
+        "Changed router_timeout=120."]  # memory was 300 already: not a change
     assert platform.app_settings(app)["router_timeout"] == 120
     assert "not a number" in act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-hsts": "soon"})[0]
     assert act(signed_in, f"/dashboard/apps/{app}/settings", **{"set-router_timeout": "default"}) == [

@@ -212,7 +212,7 @@ class Platform:
                          daemon=True, name="backup-scheduler").start()
         threading.Thread(target=self.auto_certs.run, args=(self._stopping, self.settings.schedule_interval),
                          daemon=True, name="certificate-renewals").start()
-        self.app_metrics.start(self.runtime.status, self._stopping)
+        self.app_metrics.start(lambda app: self.runtime.status(app, usage=True), self._stopping)
         threads = [threading.Thread(target=self.formations.restore, args=(app,)) if missing[app.name] is None
                    else threading.Thread(target=self.formations.top_up, args=(app,))
                    for app in apps if missing[app.name] != []]
@@ -429,11 +429,12 @@ class Platform:
         self.logs.append(name, "seaway", f"Domain {hostname} removed")
         return self.domains(name)
 
-    def ps(self, name: str) -> list[dict[str, Any]]:
+    def ps(self, name: str, usage: bool = True) -> list[dict[str, Any]]:
+        """The app's dynos; with `usage`, each one's memory now (`memory_mb`; None when not measured)."""
         self.store.app(name)
         return [{"name": dyno.name, "type": dyno.process_type, "release": dyno.release, "command": dyno.command,
                  "state": dyno.state, "since": dyno.since.isoformat(), "restarts": dyno.restarts,
-                 "exit_code": dyno.exit_code, "memory_mb": dyno.memory_mb} for dyno in self.runtime.status(name)]
+                 "exit_code": dyno.exit_code, "memory_mb": dyno.memory_mb} for dyno in self.runtime.status(name, usage)]
 
     def metrics(self, name: str, hours: int = 24) -> dict[str, Any]:
         """The app's router and dyno metrics per minute over the last `hours` hours (1 to 24), with its releases."""

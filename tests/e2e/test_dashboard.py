@@ -110,7 +110,7 @@ def test_the_apps_page_lists_the_deployed_app(daemon: Daemon, deployed: Deployed
     screenshot(page, "apps")
     page.click(f"tr[data-app='{deployed.name}'] a >> nth=0")
     expect(page.locator("#current-release")).to_contain_text("Deploy")
-    expect(page.locator("table.dynos")).to_contain_text("web.1")
+    expect(page.locator("table.dynos tr[data-dyno='web.1']")).to_contain_text(" MB")  # measured, from its sandbox
     screenshot(page, "overview")
     assert deployed.left_loopback == []
 

@@ -149,7 +149,7 @@ class InMemoryRuntime:
         self.held.pop(app, None)
         self.routes.pop(app, None)
 
-    def status(self, app: str) -> list[DynoStatus]:
+    def status(self, app: str, usage: bool = False) -> list[DynoStatus]:
         return [DynoStatus(d.spec.name, d.spec.process_type, d.spec.index, d.spec.release, d.spec.command, d.state, d.since,
                            d.restarts, d.exit_code) for d in self.formations.get(app, [])]
 

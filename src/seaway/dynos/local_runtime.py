@@ -152,12 +152,13 @@ class LocalRuntime:
                         acme=routing.acme, dynos={f"{host}:{port}": name for (host, port), name in standby + backends})
 
     # -- reading -------------------------------------------------------------------
-    def status(self, app: str) -> list[DynoStatus]:
-        return [self._status(slot) for slot in self.dynos.slots(app)]
+    def status(self, app: str, usage: bool = False) -> list[DynoStatus]:
+        return [self._status(slot, usage) for slot in self.dynos.slots(app)]
 
     @staticmethod
-    def _status(slot: Slot) -> DynoStatus:
-        usage = slot.dyno.usage() if slot.state in ("starting", "up", "standby", "stopping") else None
+    def _status(slot: Slot, measure: bool) -> DynoStatus:
+        running = slot.state in ("starting", "up", "standby", "stopping")
+        usage = slot.dyno.usage() if measure and running else None
         return DynoStatus(slot.spec.name, slot.spec.process_type, slot.spec.index, slot.spec.release, slot.spec.command,
                           slot.state, slot.since, slot.restarts, slot.exit_code,
                           memory_mb=round(usage.memory_bytes / MB, 1) if usage and usage.memory_bytes is not None else None,

@@ -122,7 +122,8 @@ class Runtime(Protocol):
     def retire(self, app: str) -> None:
         """Stop all of the app's dynos and remove its route."""
 
-    def status(self, app: str) -> list[DynoStatus]: ...
+    def status(self, app: str, usage: bool = False) -> list[DynoStatus]:
+        """The app's dynos; with `usage`, each one's memory and CPU as measured now (which costs reads)."""
 
     def serving(self, app: str) -> int | None:
         """The release whose web dynos the router sends requests to (None: none)."""

@@ -20,7 +20,7 @@ from seaway.dynos.backend import DynoSpec, Notice
 from seaway.dynos.kept import Command
 from seaway.dynos.local import LocalDyno, Process, dyno_environment
 from seaway.dynos.memory import HARD_LIMIT, MemoryWatch, max_processes
-from seaway.dynos.usage import Usage, tree_pids, usage_of
+from seaway.dynos.usage import Usage, cpu_seconds, memory_bytes, tree_pids
 from seaway.host import RunAs, grant_write_tree
 from seaway.sandbox import Jail, JailSpec, Sandbox, environment_file
 from seaway.sandbox.view import prefix_binds
@@ -134,9 +134,10 @@ class SandboxLaunch:
         cgroup = self.jail.cgroup
         pids = cgroup.pids() if cgroup else tree_pids(process.pid)
         memory, cpu = (cgroup.memory_bytes(), cgroup.cpu_seconds()) if cgroup else (None, None)
-        if memory is None or cpu is None:
-            counted = usage_of(pids)
-            memory, cpu = counted.memory_bytes if memory is None else memory, counted.cpu_seconds if cpu is None else cpu
+        if memory is None:
+            memory = sum(memory_bytes(pid) for pid in pids)
+        if cpu is None:  # no cpu controller here: its processes' times
+            cpu = sum(cpu_seconds(pid) for pid in pids)
         return Usage(memory, cpu)
 
 

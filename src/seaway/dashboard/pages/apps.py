@@ -25,7 +25,7 @@ def app_state(dynos: list[dict[str, Any]], deploying: bool) -> str:
 
 def summary(platform: Platform, app: dict[str, Any]) -> dict[str, Any]:
     name = app["name"]
-    dynos = platform.ps(name)
+    dynos = platform.ps(name, usage=False)  # states only: measuring every app's dynos would cost the page
     releases = platform.releases(name)
     deploying = bool(platform.live.running(name)) or bool(releases and releases[0]["status"] == "pending")
     web = [dyno for dyno in dynos if dyno["type"] == "web"]

@@ -234,3 +234,10 @@ def test_settings_a_one_off_and_drains_from_the_pages(platform: Platform, signed
     assert act(signed_in, f"/dashboard/apps/{app}/drains/remove", url="syslog://127.0.0.1:9") == [
         "Drain syslog://127.0.0.1:9 removed."]
     assert platform.drain_list(app) == []
+
+
+def test_a_form_over_a_megabyte_is_refused(platform: Platform, browser: TestClient, app: str) -> None:
+    assert browser.post("/login", data={"token": "x" * (2 << 20)}).status_code == 403
+    sign_in(browser)
+    big = browser.post(f"/dashboard/apps/{app}/config", data={"key": "BIG", "value": "x" * (2 << 20), "csrf": csrf(browser)})
+    assert big.status_code == 403 and "too large" in big.text and platform.config(app) == {}

@@ -55,6 +55,16 @@ def form_fields(body: bytes) -> dict[str, str]:
     return {name: values[0] for name, values in parsed.items()}
 
 
+async def read_form(request: Request) -> dict[str, str]:
+    """A posted form's fields, read up to MAX_FORM bytes (Refused beyond)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM:
+            raise Refused("The form is too large.")
+    return form_fields(body)
+
+
 class Web:
     def __init__(self, sessions: Sessions) -> None:
         self.sessions = sessions
@@ -76,12 +86,7 @@ class Web:
         session = self.sessions.find(request.cookies.get(COOKIE))
         if session is None:
             raise Refused("You are not signed in (or your session ended): sign in and try again.")
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_FORM:
-                raise Refused("The form is too large.")
-        fields = form_fields(body)
+        fields = await read_form(request)
         if not session.carries(fields.get("csrf")):
             raise Refused("The form's CSRF token is missing or wrong: reload the page and try again.")
         return Form(session, fields)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from seaway.dashboard.sessions import COOKIE, IDLE
-from seaway.dashboard.web import Web, form_fields, redirect, secured
+from seaway.dashboard.web import Web, read_form, redirect, secured
 from seaway.platform import Platform
 
 LOGIN_COOKIE = "seaway_login"
@@ -39,7 +39,7 @@ def router(platform: Platform, web: Web) -> APIRouter:
 
     @pages.post("/login")
     async def sign_in(request: Request) -> Response:
-        fields = form_fields(await request.body())
+        fields = await read_form(request)
         cookie, sent = request.cookies.get(LOGIN_COOKIE, ""), fields.get("login_csrf", "")
         next_path = fields.get("next", "/")
         if not cookie or not hmac.compare_digest(cookie.encode(), sent.encode()):

@@ -241,3 +241,13 @@ def test_a_form_over_a_megabyte_is_refused(platform: Platform, browser: TestClie
     sign_in(browser)
     big = browser.post(f"/dashboard/apps/{app}/config", data={"key": "BIG", "value": "x" * (2 << 20), "csrf": csrf(browser)})
     assert big.status_code == 403 and "too large" in big.text and platform.config(app) == {}
+
+
+def test_what_an_app_prints_or_stores_is_shown_as_text_never_as_markup(platform: Platform, signed_in: TestClient,
+                                                                      app: str) -> None:
+    attack = '<script>fetch("/dashboard/apps")</script><img src=x onerror=alert(1)>'
+    platform.logs.append(app, "app[web.1]", attack)
+    platform.set_config(app, {"INJECTED": attack}, lambda _line: None)
+    for page in (f"/dashboard/apps/{app}/logs", f"/dashboard/apps/{app}/config?reveal=true"):
+        text = signed_in.get(page).text
+        assert attack not in text and "&lt;script&gt;fetch(" in text, page
